@@ -1,0 +1,78 @@
+// Backend names, selection (cpu, cuda, auto) and construction.
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cuda/cuda_devices.h"
+#include "s2s/backend.h"
+#include "s2s/error.h"
+
+namespace s2s {
+
+namespace {
+// The CUDA backend's layer ops are not written yet (make_cuda_ops says so); until they are,
+// `auto` must not pick a device it cannot compute on.
+constexpr bool kCudaOpsImplemented = false;
+}  // namespace
+
+std::string to_string(BackendKind kind) {
+  switch (kind) {
+    case BackendKind::cpu: return "cpu";
+    case BackendKind::cuda: return "cuda";
+    case BackendKind::automatic: return "auto";
+  }
+  return "?";
+}
+
+BackendKind parse_backend(const std::string& name) {
+  if (name == "cpu") return BackendKind::cpu;
+  if (name == "cuda") return BackendKind::cuda;
+  if (name == "auto") return BackendKind::automatic;
+  throw Error("unknown device '" + name + "' (allowed: cpu, cuda, auto)");
+}
+
+std::vector<DeviceInfo> list_devices() {
+  DeviceInfo cpu;
+  cpu.kind = BackendKind::cpu;
+  cpu.name = "CPU";
+  cpu.detail = std::to_string(std::thread::hardware_concurrency()) + " hardware threads";
+  std::vector<DeviceInfo> devices{cpu};
+  for (auto& gpu : list_cuda_devices()) devices.push_back(gpu);
+  return devices;
+}
+
+BackendKind resolve_backend(BackendKind requested) {
+  switch (requested) {
+    case BackendKind::cpu: return BackendKind::cpu;
+    case BackendKind::cuda:
+      if (!cuda_built())
+        throw Error("the CUDA backend was asked for, but this s2s was built without CUDA "
+                    "(rebuild with -DS2S_ENABLE_CUDA=ON, or use the cpu backend)");
+      if (cuda_device_count() == 0)
+        throw Error("the CUDA backend was asked for, but no usable CUDA device was found "
+                    "(use the cpu backend)");
+      check_cuda_device(0);  // names the device's architecture if the build lacks code for it
+      return BackendKind::cuda;
+    case BackendKind::automatic:
+      return kCudaOpsImplemented && cuda_built() && cuda_device_count() > 0 ? BackendKind::cuda
+                                                                              : BackendKind::cpu;
+  }
+  throw Error("unknown backend kind");
+}
+
+template <typename T>
+std::unique_ptr<Ops<T>> make_ops(BackendKind kind) {
+  const BackendKind resolved = resolve_backend(kind);
+  if (resolved == BackendKind::cpu) return make_cpu_ops<T>();
+  if constexpr (std::is_same_v<T, float>) {
+    return make_cuda_ops(0);
+  } else {
+    throw Error("the CUDA backend computes in float32 only; float64 runs on the cpu backend");
+  }
+}
+
+template std::unique_ptr<Ops<float>> make_ops<float>(BackendKind);
+template std::unique_ptr<Ops<double>> make_ops<double>(BackendKind);
+
+}  // namespace s2s

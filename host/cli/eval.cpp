@@ -1,0 +1,123 @@
+// `s2s eval`: a checkpoint's loss, token accuracy and exact-match accuracy on a task's examples
+// or a pair file, with a table by target length.
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/data_spec.h"
+#include "s2s/checkpoint.h"
+#include "s2s/error.h"
+#include "s2s/trainer.h"
+
+namespace s2s::cli {
+
+namespace {
+constexpr int kDefaultEvalSize = 1000;
+
+struct EvalArgs {
+  std::string model, task, data, device = "auto";
+  int digits = 0, max_dashes = 0, size = 0, batch_size = 256;
+  bool reverse = false;
+  std::uint64_t seed = 0;
+  CLI::Option *task_opt = nullptr, *data_opt = nullptr, *digits_opt = nullptr,
+              *reverse_opt = nullptr, *dashes_opt = nullptr, *size_opt = nullptr,
+              *seed_opt = nullptr;
+};
+
+int run_eval(EvalArgs& a) {
+  require((a.task_opt->count() > 0) != (a.data_opt->count() > 0),
+          "give exactly one of --task and --data");
+  if (a.data_opt->count())
+    for (CLI::Option* o : {a.digits_opt, a.reverse_opt, a.dashes_opt, a.size_opt, a.seed_opt})
+      require(o->count() == 0, o->get_name() + " applies to --task, not to --data");
+  const BackendKind backend = resolve_backend(parse_backend(a.device));
+  const CheckpointData checkpoint = load_checkpoint(a.model);
+  require(checkpoint.config.output == OutputKind::tokens,
+          a.model + ": eval needs a model with token outputs");
+  const auto data_json = data_json_of(checkpoint);
+
+  SequenceData data;
+  std::string what;
+  if (!a.task.empty()) {
+    for (CLI::Option* o : {a.digits_opt, a.reverse_opt, a.dashes_opt})
+      if (o->count()) check_task_flag(a.task, o->get_name());
+    // Start from the options the model was trained with (same task), then the flags.
+    TaskOptions o;
+    std::uint64_t train_seed = 1;
+    if (data_json.value("task", std::string()) == a.task) {
+      DataSpec trained = DataSpec::from_json(data_json);
+      o = trained.options;
+      train_seed = trained.options.seed;
+    }
+    if (a.digits_opt->count()) o.digits = a.digits;
+    if (a.reverse_opt->count()) o.reverse = a.reverse;
+    if (a.dashes_opt->count()) o.max_dashes = a.max_dashes;
+    o.seed = a.seed_opt->count() ? a.seed : train_seed + 1;
+    o.size = 0;
+    o = resolved_task_options(a.task, o);
+    o.size = a.size_opt->count() ? a.size : std::min(o.size, kDefaultEvalSize);
+    data = task_examples_for(a.task, o, checkpoint);
+    what = fmt::format("task {} ({} examples, seed {})", a.task, data.size(), o.seed);
+  } else {
+    data = file_examples_for(a.data, checkpoint);
+    what = fmt::format("{} ({} examples)", a.data, data.size());
+  }
+  require(data.max_target_length() + 1 <= checkpoint.config.max_target_length,
+          fmt::format("the longest target has {} characters; this model writes at most {} "
+                      "(end token included)",
+                      data.max_target_length(), checkpoint.config.max_target_length - 1));
+  Seq2Seq model = model_from_checkpoint(checkpoint, backend);
+  const EvalResult r = evaluate(model, data, a.batch_size, true, true);
+
+  fmt::print("model: {}\ndata: {}\n", a.model, what);
+  fmt::print("loss            {:.4f}\n", r.loss);
+  fmt::print("token accuracy  {:.4f} ({}/{}, teacher forcing, end token included)\n",
+             r.accuracy(), r.correct_tokens, r.total_tokens);
+  fmt::print("exact match     {:.4f} ({}/{}, greedy decoding)\n", r.exact_match(), r.exact,
+             r.examples);
+  fmt::print("\nby target length:\n  {:>6}  {:>8}  {:>14}  {:>11}\n", "length", "examples",
+             "token accuracy", "exact match");
+  for (const auto& [length, row] : r.by_length)
+    fmt::print("  {:>6}  {:>8}  {:>14.4f}  {:>11.4f}\n", length, row.examples,
+               row.total_tokens ? static_cast<double>(row.correct_tokens) / row.total_tokens : 0.0,
+               row.examples ? static_cast<double>(row.exact) / row.examples : 0.0);
+  return 0;
+}
+}  // namespace
+
+Subcommand add_eval_command(CLI::App& parent) {
+  auto args = std::make_shared<EvalArgs>();
+  EvalArgs& a = *args;
+  CLI::App* app = parent.add_subcommand(
+      "eval", "Loss, token accuracy and exact-match accuracy of a checkpoint on a task or file");
+  app->footer(
+      "With --task, the options the model was trained with are used unless given, on a fresh "
+      "sample:\nseed = training seed + 1, size = min(task's size, 1000). Small tasks "
+      "(digits-words, progression)\nhave few distinct examples, so these overlap the training "
+      "data.");
+  app->add_option("--model", a.model, "Checkpoint (.safetensors) written by s2s train")->required();
+  a.task_opt = app->add_option("--task", a.task, "Built-in task: " + joined(tool_task_names(), "|"))
+                   ->check(CLI::IsMember(tool_task_names()));
+  a.data_opt = app->add_option("--data", a.data, "Pairs to evaluate on: input<TAB>target lines "
+                                                 "(inputs exactly as the model reads them)");
+  a.digits_opt = app->add_option("--digits", a.digits, "Task option (default: the model's)")
+                     ->check(CLI::Range(1, 100000));
+  a.reverse_opt = app->add_flag("--reverse", a.reverse, "Task option (default: the model's)");
+  a.dashes_opt = app->add_option("--max-dashes", a.max_dashes, "Task option (default: the model's)")
+                     ->check(CLI::Range(1, 100000));
+  a.size_opt = app->add_option("--size", a.size, "Examples (default: min(task's size, 1000))")
+                   ->check(CLI::Range(1, 100000000));
+  a.seed_opt = app->add_option("--seed", a.seed, "Task seed (default: training seed + 1)");
+  app->add_option("--batch-size", a.batch_size, "Examples per batch")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app->add_option("--device", a.device, "auto|cpu|cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
+  return {app, [args] { return run_eval(*args); }};
+}
+
+}  // namespace s2s::cli

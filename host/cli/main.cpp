@@ -1,0 +1,60 @@
+// The s2s command-line tool: subcommands train, eval, predict, gen, info, devices. Every
+// failure is printed as "s2s: error: <message>" on stderr with a non-zero exit status.
+#include <cstdio>
+#include <exception>
+#include <new>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "s2s/error.h"
+
+namespace {
+int fail(const char* message) {
+  std::fflush(stdout);
+  fmt::print(stderr, "s2s: error: {}\n", message);
+  return 1;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace s2s::cli;
+  CLI::App app{"s2s: sequence-to-sequence recurrent networks (train, evaluate, predict)", "s2s"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "s2s 0.1.0");
+  std::vector<Subcommand> commands;
+  commands.push_back(add_train_command(app));
+  commands.push_back(add_eval_command(app));
+  commands.push_back(add_predict_command(app));
+  commands.push_back(add_gen_command(app));
+  commands.push_back(add_info_command(app));
+  commands.push_back(add_devices_command(app));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "s2s: error: {}\n", e.what());
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::RequiredError) ||
+        e.get_exit_code() == static_cast<int>(CLI::ExitCodes::ExtrasError))
+      fmt::print(stderr, "run with --help for more information\n");
+    return e.get_exit_code();
+  }
+  try {
+    for (auto& command : commands)
+      if (command.app->parsed()) return command.run();
+    return fail("no command given (allowed: train, eval, predict, gen, info, devices)");
+  } catch (const s2s::Error& e) {
+    return fail(e.what());
+  } catch (const std::bad_alloc&) {
+    return fail("out of memory");
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+}

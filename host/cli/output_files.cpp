@@ -1,0 +1,63 @@
+// Checking output paths up front, and the per-epoch metrics log.
+#include "cli/output_files.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "s2s/error.h"
+
+namespace s2s::cli {
+
+void check_writable_file(const std::string& path, const std::string& flag) {
+  namespace fs = std::filesystem;
+  require(!path.empty(), flag + ": the path is empty");
+  const fs::path p(path);
+  std::error_code ec;
+  if (fs::is_directory(p, ec))
+    throw Error(flag + " " + path + ": is a folder (give a file name inside it)");
+  const fs::path folder = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  if (!fs::exists(folder, ec))
+    throw Error(flag + " " + path + ": the folder '" + folder.string() + "' does not exist");
+  if (!fs::is_directory(folder, ec))
+    throw Error(flag + " " + path + ": '" + folder.string() + "' is not a folder");
+  std::string probe = (folder / ".s2s-write-check-XXXXXX").string();
+  const int fd = ::mkstemp(probe.data());
+  if (fd < 0)
+    throw Error(flag + " " + path + ": cannot create files in '" + folder.string() +
+                "': " + std::strerror(errno));
+  ::close(fd);
+  ::unlink(probe.c_str());
+}
+
+void MetricsLog::write(const EpochMetrics& m) {
+  if (!out_.is_open()) {
+    out_.open(path_, append_ ? std::ios::app : std::ios::trunc);
+    require(out_.is_open(), "--metrics " + path_ + ": cannot open it for writing: " +
+                                std::strerror(errno));
+  }
+  nlohmann::ordered_json j;
+  j["epoch"] = m.epoch;
+  j["loss"] = m.loss;
+  j["accuracy"] = m.accuracy;
+  if (!std::isnan(m.exact_match)) j["exact_match"] = m.exact_match;
+  if (!std::isnan(m.val_loss)) {
+    j["val_loss"] = m.val_loss;
+    j["val_accuracy"] = m.val_accuracy;
+    j["val_exact_match"] = m.val_exact_match;
+  }
+  j["seconds"] = m.seconds;
+  j["examples_per_second"] = m.examples_per_second;
+  j["lr"] = m.learning_rate;
+  out_ << j.dump() << '\n';
+  out_.flush();
+  require(out_.good(), "--metrics " + path_ + ": writing failed");
+}
+
+}  // namespace s2s::cli

@@ -1,0 +1,32 @@
+// Output files of the tool: checked before any work starts, and the metrics log (JSON lines).
+#pragma once
+
+#include <fstream>
+#include <string>
+#include <utility>
+
+#include "s2s/trainer.h"
+
+namespace s2s::cli {
+
+// Throws Error (naming the flag and the path) unless `path` can be created or replaced: its
+// folder exists, is a folder, and accepts a new file (probed with a temporary file that is
+// removed at once); the path itself must not be a folder.
+void check_writable_file(const std::string& path, const std::string& flag);
+
+// One JSON object per epoch: epoch, loss, accuracy, exact_match (when computed), val_loss,
+// val_accuracy, val_exact_match (with a validation set), seconds, examples_per_second, lr.
+// The file is opened at the first epoch (truncated, or appended to when resuming), so a run
+// that fails before any epoch leaves no file; each line is flushed whole.
+class MetricsLog {
+ public:
+  MetricsLog(std::string path, bool append) : path_(std::move(path)), append_(append) {}
+  void write(const EpochMetrics& metrics);
+
+ private:
+  std::string path_;
+  bool append_;
+  std::ofstream out_;
+};
+
+}  // namespace s2s::cli

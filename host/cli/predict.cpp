@@ -1,0 +1,86 @@
+// `s2s predict`: greedy predictions of a checkpoint, one line per input (arguments or stdin).
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/data_spec.h"
+#include "s2s/checkpoint.h"
+#include "s2s/error.h"
+#include "s2s/trainer.h"
+
+namespace s2s::cli {
+
+namespace {
+struct PredictArgs {
+  std::string model, device = "auto";
+  std::vector<std::string> inputs;
+  bool raw = false;
+  int batch_size = 256;
+};
+
+int run_predict(PredictArgs& a) {
+  const BackendKind backend = resolve_backend(parse_backend(a.device));
+  const CheckpointData checkpoint = load_checkpoint(a.model);
+  require(checkpoint.config.output == OutputKind::tokens,
+          a.model + ": predict needs a model with token outputs");
+  const Presentation presentation =
+      Presentation::from_json(data_json_of(checkpoint).value("presentation", nlohmann::json()));
+
+  std::vector<std::string> inputs = a.inputs, labels;
+  if (inputs.empty()) {
+    std::string line;
+    while (std::getline(std::cin, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      inputs.push_back(line);
+      labels.push_back("line " + std::to_string(inputs.size()));
+    }
+    if (inputs.empty()) return 0;
+  } else {
+    for (std::size_t i = 0; i < inputs.size(); ++i)
+      labels.push_back("input " + std::to_string(i + 1));
+  }
+  // Every input is checked before anything is printed: all outputs or none.
+  const SequenceData data = presentation.encode_inputs(inputs, labels, checkpoint, a.raw);
+  Seq2Seq model = model_from_checkpoint(checkpoint, backend);
+  std::vector<std::size_t> all(data.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  const auto predicted = predict(model, data, all, a.batch_size);
+  std::string text;
+  for (const auto& ids : predicted)
+    text += (a.raw ? checkpoint.target_vocab.decode(ids)
+                   : presentation.show_tokens(checkpoint.target_vocab, ids)) + "\n";
+  fmt::print("{}", text);
+  return 0;
+}
+}  // namespace
+
+Subcommand add_predict_command(CLI::App& parent) {
+  auto args = std::make_shared<PredictArgs>();
+  PredictArgs& a = *args;
+  CLI::App* app = parent.add_subcommand(
+      "predict", "Greedy predictions of a checkpoint: one line per input, from the arguments or "
+                 "else from stdin lines");
+  app->footer(
+      "Inputs are typed as a person reads them: for addition, subtraction and pq models they are\n"
+      "space-padded to the task's query width and reversed when the model was trained with\n"
+      "--reverse (so type 123+45), and the answer's padding is trimmed; progression models take\n"
+      "numbers separated by spaces. --raw passes inputs exactly as the model reads them (as in\n"
+      "`s2s gen` output). An input longer than the longest source in the model's training data\n"
+      "(recorded in the checkpoint) is refused, as is a character outside its vocabulary.");
+  app->add_option("--model", a.model, "Checkpoint (.safetensors) written by s2s train")->required();
+  app->add_option("inputs", a.inputs, "Inputs (default: one per stdin line)");
+  app->add_flag("--raw", a.raw, "Inputs and outputs exactly as the model reads and writes them");
+  app->add_option("--batch-size", a.batch_size, "Inputs per batch")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app->add_option("--device", a.device, "auto|cpu|cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
+  return {app, [args] { return run_predict(*args); }};
+}
+
+}  // namespace s2s::cli

@@ -1,0 +1,69 @@
+// The CPU reference ops: one free function per backend op, same name stem and argument order as
+// the Ops<T> methods (include/s2s/backend.h, where every argument is documented) and the CUDA
+// kernels' launchers. Explicitly instantiated for float and double in each op's .cpp file.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "s2s/backend.h"
+
+namespace s2s::cpu {
+
+// host/cpu/rnn_cpu.cpp
+std::size_t rnn_workspace_size_cpu(const RnnDims& dims);
+template <typename T>
+void rnn_forward_cpu(const RnnDims& dims, const RnnLayerWeights<T>* weights, RnnInput<T> input,
+                     const std::int32_t* lengths, const T* h0, const T* c0, T* y, T* hn, T* cn,
+                     T* workspace);
+template <typename T>
+void rnn_backward_cpu(const RnnDims& dims, const RnnLayerWeights<T>* weights, RnnInput<T> input,
+                      const std::int32_t* lengths, const T* h0, const T* c0, const T* dy,
+                      const T* dhn, const T* dcn, T* dx, T* dh0, T* dc0,
+                      const RnnLayerGrads<T>* grads, GradMode mode, T* workspace);
+
+// host/cpu/embedding_cpu.cpp
+template <typename T>
+void embedding_forward_cpu(const T* table, const std::int32_t* tokens, int n, int vocab,
+                           int embedding_size, T* out);
+template <typename T>
+void embedding_backward_cpu(const std::int32_t* tokens, const T* dout, int n, int vocab,
+                            int embedding_size, T* dtable, GradMode mode);
+
+// host/cpu/linear_cpu.cpp
+template <typename T>
+void linear_forward_cpu(const T* x, const T* weight, const T* bias, int n, int in_features,
+                        int out_features, T* y);
+template <typename T>
+void linear_backward_cpu(const T* x, const T* weight, const T* dy, int n, int in_features,
+                         int out_features, T* dx, T* dweight, T* dbias, GradMode mode);
+
+// host/cpu/loss_cpu.cpp
+template <typename T>
+void softmax_cross_entropy_cpu(const T* logits, const std::int32_t* targets,
+                               const std::int32_t* lengths, int seq_len, int batch, int vocab,
+                               T* loss, T* dlogits);
+template <typename T>
+void mse_cpu(const T* prediction, const T* target, const std::int32_t* lengths, int seq_len,
+             int batch, int features, T* loss, T* dprediction);
+template <typename T>
+void argmax_cpu(const T* logits, int n, int vocab, std::int32_t* out);
+
+// host/cpu/repeat_cpu.cpp
+template <typename T>
+void repeat_forward_cpu(const T* x, int seq_len, int batch, int width, T* out);
+template <typename T>
+void repeat_backward_cpu(const T* dout, int seq_len, int batch, int width, T* dx, GradMode mode);
+
+// host/cpu/optimizer_cpu.cpp
+template <typename T>
+void global_norm_cpu(const T* x, std::size_t n, T* out);
+template <typename T>
+void clip_by_norm_cpu(T* x, std::size_t n, const T* norm, T max_norm);
+template <typename T>
+void sgd_step_cpu(T* params, const T* grads, T* velocity, std::size_t n, T lr, T momentum);
+template <typename T>
+void adam_step_cpu(T* params, const T* grads, T* m, T* v, std::size_t n, T lr, T beta1, T beta2,
+                   T eps, std::int64_t step);
+
+}  // namespace s2s::cpu

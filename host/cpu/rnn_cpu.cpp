@@ -1,0 +1,451 @@
+// CPU reference of a stack of recurrent layers (LSTM, GRU, tanh RNN) over a padded batch, forward
+// and backward, with the equations and weight layout of torch.nn.LSTM / GRU / RNN.
+//
+// Structure (the one the CUDA backend mirrors): per layer, the input projection of all T*B rows
+// is one GEMM (a column gather in one-hot mode); each step runs one recurrent GEMM over the
+// batch and one fused pointwise loop; backward runs the steps in reverse with one GEMM per step
+// for the recurrent state gradient, then weight gradients and the input gradient as one GEMM
+// each over all T. Nothing is allocated: the cache and the scratch live in the workspace.
+//
+// Workspace layout, in elements (G gates, H hidden, T steps, B batch), per layer k = 0..L-1,
+// written by rnn_forward and read by rnn_backward:
+//   gates   [T, B, G*H]    activated gates (LSTM i f g o, GRU r z n, RNN h); rnn_backward
+//                          overwrites them with the gradient of the input-side pre-activations
+//   hseq    [T+1, B, H]    slot 0 = h0 of the layer, slot t+1 = output at step t (0 when padded),
+//                          so slot t is h_{t-1} of every real step t and slots 1..T are the next
+//                          layer's input
+//   cseq    [T+1, B, H]    LSTM only: slot 0 = c0, slot t+1 = cell state after real step t
+//                          (unwritten at padded steps)
+//   hh_new  [T, B, H]      GRU only: W_hn h_{t-1} + b_hn, the term the reset gate multiplies
+// then one scratch region shared by both passes (sized for the larger):
+//   forward:  recurrent [B, G*H]  W_hh h_{t-1} of the current step
+//   backward: dh_state [B, H], dc_state [B, H] (LSTM), dgates_hh [T, B, G*H] (GRU only: its
+//             recurrent-side gradient differs from the input side in the n gate),
+//             dlayer_output [T, B, H] (L > 1: gradient w.r.t. the output of the layer below)
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+#include "cpu/blas.h"
+#include "cpu/ops_cpu.h"
+
+namespace s2s::cpu {
+namespace {
+
+// Sizes and offsets of the workspace layout above; all in elements.
+struct RnnWorkspaceLayout {
+  std::size_t gates = 0;       // T*B*G*H
+  std::size_t state_seq = 0;   // (T+1)*B*H, for hseq and cseq
+  std::size_t sequence = 0;    // T*B*H, for hh_new and dlayer_output
+  std::size_t state = 0;       // B*H
+  std::size_t per_layer = 0;   // cache of one layer
+  std::size_t scratch = 0;     // the shared region after all layers' caches
+
+  explicit RnnWorkspaceLayout(const RnnDims& dims) {
+    const std::size_t G = static_cast<std::size_t>(gate_count(dims.cell));
+    const std::size_t H = static_cast<std::size_t>(dims.hidden_size);
+    const std::size_t T = static_cast<std::size_t>(dims.seq_len);
+    const std::size_t B = static_cast<std::size_t>(dims.batch);
+    gates = T * B * G * H;
+    state_seq = (T + 1) * B * H;
+    sequence = T * B * H;
+    state = B * H;
+    per_layer = gates + state_seq;
+    if (dims.cell == CellType::lstm) per_layer += state_seq;
+    if (dims.cell == CellType::gru) per_layer += sequence;
+
+    const std::size_t forward_scratch = B * G * H;
+    std::size_t backward_scratch = state;
+    if (dims.cell == CellType::lstm) backward_scratch += state;
+    if (dims.cell == CellType::gru) backward_scratch += gates;
+    if (dims.layers > 1) backward_scratch += sequence;
+    scratch = std::max(forward_scratch, backward_scratch);
+  }
+
+  std::size_t total(int layers) const {
+    return static_cast<std::size_t>(layers) * per_layer + scratch;
+  }
+};
+
+// Views of one layer's cache inside the workspace.
+template <typename T>
+struct LayerCache {
+  T* gates = nullptr;
+  T* hseq = nullptr;
+  T* cseq = nullptr;    // LSTM only
+  T* hh_new = nullptr;  // GRU only
+};
+
+template <typename T>
+LayerCache<T> layer_cache(const RnnDims& dims, const RnnWorkspaceLayout& layout, T* workspace,
+                          int layer) {
+  LayerCache<T> cache;
+  T* p = workspace + static_cast<std::size_t>(layer) * layout.per_layer;
+  cache.gates = p;
+  p += layout.gates;
+  cache.hseq = p;
+  p += layout.state_seq;
+  if (dims.cell == CellType::lstm) {
+    cache.cseq = p;
+    p += layout.state_seq;
+  }
+  if (dims.cell == CellType::gru) cache.hh_new = p;
+  return cache;
+}
+
+template <typename T>
+T sigmoid(T v) {
+  return T(1) / (T(1) + std::exp(-v));
+}
+
+// Writes the input projection x W_ih^T of every row (biases are added in the step loop): one GEMM
+// for dense input; in one-hot mode row (t, b) is column tokens[t, b] of W_ih, gathered at real
+// steps only (tokens at padded steps are never read).
+template <typename T>
+void input_projection(const RnnDims& dims, const T* weight_ih, const T* layer_input,
+                      const std::int32_t* tokens, int input_width, const std::int32_t* lengths,
+                      T* gates) {
+  const int rows = dims.seq_len * dims.batch;
+  const int gate_width = gate_count(dims.cell) * dims.hidden_size;
+  if (tokens == nullptr) {
+    gemm<T>(false, true, rows, gate_width, input_width, T(1), layer_input, input_width,
+            weight_ih, input_width, T(0), gates, gate_width);
+    return;
+  }
+  for (int t = 0; t < dims.seq_len; ++t) {
+    for (int b = 0; b < dims.batch; ++b) {
+      if (t >= lengths[b]) continue;
+      const T* column = weight_ih + tokens[t * dims.batch + b];
+      T* row = gates + (static_cast<std::size_t>(t) * dims.batch + b) * gate_width;
+      for (int g = 0; g < gate_width; ++g) {
+        row[g] = column[static_cast<std::size_t>(g) * input_width];
+      }
+    }
+  }
+}
+
+// One layer over all steps. layer_input is [T, B, input_width] (unused in one-hot mode);
+// h0 and c0 are this layer's [B, H] slices, nullable.
+template <typename T>
+void layer_forward(const RnnDims& dims, const RnnLayerWeights<T>& weights, const T* layer_input,
+                   const std::int32_t* tokens, int input_width, const std::int32_t* lengths,
+                   const T* h0, const T* c0, const LayerCache<T>& cache, T* recurrent) {
+  const int B = dims.batch;
+  const int H = dims.hidden_size;
+  const std::size_t BH = static_cast<std::size_t>(B) * H;
+  const int gate_width = gate_count(dims.cell) * H;
+
+  input_projection(dims, weights.weight_ih, layer_input, tokens, input_width, lengths,
+                   cache.gates);
+
+  if (h0 != nullptr) std::copy(h0, h0 + BH, cache.hseq);
+  else std::fill(cache.hseq, cache.hseq + BH, T(0));
+  if (dims.cell == CellType::lstm) {
+    if (c0 != nullptr) std::copy(c0, c0 + BH, cache.cseq);
+    else std::fill(cache.cseq, cache.cseq + BH, T(0));
+  }
+
+  const T* b_ih = weights.bias_ih;
+  const T* b_hh = weights.bias_hh;
+  for (int t = 0; t < dims.seq_len; ++t) {
+    const T* h_prev = cache.hseq + t * BH;
+    T* h_next = cache.hseq + (t + 1) * BH;
+    // Padded rows of h_prev are zeros; their products are computed and ignored, which is cheaper
+    // than compacting the batch at these sizes.
+    gemm<T>(false, true, B, gate_width, H, T(1), h_prev, H, weights.weight_hh, H, T(0),
+            recurrent, gate_width);
+    for (int b = 0; b < B; ++b) {
+      const std::size_t state_row = static_cast<std::size_t>(b) * H;
+      T* gate = cache.gates + (static_cast<std::size_t>(t) * B + b) * gate_width;
+      const T* rec = recurrent + static_cast<std::size_t>(b) * gate_width;
+      if (t >= lengths[b]) {
+        // The output is zero; the state is read from slot lengths[b] at the end, so nothing
+        // needs carrying (cseq is left unwritten here and never read).
+        std::fill(h_next + state_row, h_next + state_row + H, T(0));
+        continue;
+      }
+      switch (dims.cell) {
+        case CellType::lstm: {
+          const T* c_prev = cache.cseq + t * BH + state_row;
+          T* c_next = cache.cseq + (t + 1) * BH + state_row;
+          for (int j = 0; j < H; ++j) {
+            const int ji = j, jf = H + j, jg = 2 * H + j, jo = 3 * H + j;
+            const T i = sigmoid(gate[ji] + b_ih[ji] + rec[ji] + b_hh[ji]);
+            const T f = sigmoid(gate[jf] + b_ih[jf] + rec[jf] + b_hh[jf]);
+            const T g = std::tanh(gate[jg] + b_ih[jg] + rec[jg] + b_hh[jg]);
+            const T o = sigmoid(gate[jo] + b_ih[jo] + rec[jo] + b_hh[jo]);
+            const T c = f * c_prev[j] + i * g;
+            gate[ji] = i;
+            gate[jf] = f;
+            gate[jg] = g;
+            gate[jo] = o;
+            c_next[j] = c;
+            h_next[state_row + j] = o * std::tanh(c);
+          }
+          break;
+        }
+        case CellType::gru: {
+          T* hh_new = cache.hh_new + t * BH + state_row;
+          for (int j = 0; j < H; ++j) {
+            const int jr = j, jz = H + j, jn = 2 * H + j;
+            const T r = sigmoid(gate[jr] + b_ih[jr] + rec[jr] + b_hh[jr]);
+            const T z = sigmoid(gate[jz] + b_ih[jz] + rec[jz] + b_hh[jz]);
+            const T recurrent_new = rec[jn] + b_hh[jn];
+            const T n = std::tanh(gate[jn] + b_ih[jn] + r * recurrent_new);
+            gate[jr] = r;
+            gate[jz] = z;
+            gate[jn] = n;
+            hh_new[j] = recurrent_new;
+            h_next[state_row + j] = (T(1) - z) * n + z * h_prev[state_row + j];
+          }
+          break;
+        }
+        case CellType::rnn: {
+          for (int j = 0; j < H; ++j) {
+            const T h = std::tanh(gate[j] + b_ih[j] + rec[j] + b_hh[j]);
+            gate[j] = h;
+            h_next[state_row + j] = h;
+          }
+          break;
+        }
+      }
+    }
+  }
+}
+
+// Adds (or writes, when overwrite) the column sums of rows [rows, width] into out [width].
+template <typename T>
+void sum_rows(const T* rows_data, int rows, int width, T* out, bool overwrite) {
+  if (overwrite) std::fill(out, out + width, T(0));
+  for (int r = 0; r < rows; ++r) {
+    const T* row = rows_data + static_cast<std::size_t>(r) * width;
+    for (int g = 0; g < width; ++g) out[g] += row[g];
+  }
+}
+
+}  // namespace
+
+std::size_t rnn_workspace_size_cpu(const RnnDims& dims) {
+  return RnnWorkspaceLayout(dims).total(dims.layers);
+}
+
+template <typename T>
+void rnn_forward_cpu(const RnnDims& dims, const RnnLayerWeights<T>* weights, RnnInput<T> input,
+                     const std::int32_t* lengths, const T* h0, const T* c0, T* y, T* hn, T* cn,
+                     T* workspace) {
+  const RnnWorkspaceLayout layout(dims);
+  const int B = dims.batch;
+  const int H = dims.hidden_size;
+  const std::size_t BH = static_cast<std::size_t>(B) * H;
+  T* recurrent = workspace + static_cast<std::size_t>(dims.layers) * layout.per_layer;
+  const bool lstm = dims.cell == CellType::lstm;
+
+  for (int k = 0; k < dims.layers; ++k) {
+    const LayerCache<T> cache = layer_cache(dims, layout, workspace, k);
+    const T* layer_input = input.x;
+    const std::int32_t* tokens = input.tokens;
+    int input_width = dims.input_size;
+    if (k > 0) {
+      layer_input = layer_cache(dims, layout, workspace, k - 1).hseq + BH;
+      tokens = nullptr;
+      input_width = H;
+    }
+    layer_forward(dims, weights[k], layer_input, tokens, input_width, lengths,
+                  h0 != nullptr ? h0 + k * BH : nullptr,
+                  lstm && c0 != nullptr ? c0 + k * BH : nullptr, cache, recurrent);
+
+    for (int b = 0; b < B; ++b) {
+      const std::size_t final_row = static_cast<std::size_t>(lengths[b]) * BH + b * H;
+      if (hn != nullptr) {
+        std::copy(cache.hseq + final_row, cache.hseq + final_row + H, hn + k * BH + b * H);
+      }
+      if (lstm && cn != nullptr) {
+        std::copy(cache.cseq + final_row, cache.cseq + final_row + H, cn + k * BH + b * H);
+      }
+    }
+  }
+  const T* top_output = layer_cache(dims, layout, workspace, dims.layers - 1).hseq + BH;
+  std::copy(top_output, top_output + layout.sequence, y);
+}
+
+template <typename T>
+void rnn_backward_cpu(const RnnDims& dims, const RnnLayerWeights<T>* weights, RnnInput<T> input,
+                      const std::int32_t* lengths, const T* /*h0: cached by rnn_forward*/,
+                      const T* /*c0: cached by rnn_forward*/, const T* dy, const T* dhn,
+                      const T* dcn, T* dx, T* dh0, T* dc0, const RnnLayerGrads<T>* grads,
+                      GradMode mode, T* workspace) {
+  const RnnWorkspaceLayout layout(dims);
+  const int B = dims.batch;
+  const int H = dims.hidden_size;
+  const int T_steps = dims.seq_len;
+  const std::size_t BH = static_cast<std::size_t>(B) * H;
+  const int gate_width = gate_count(dims.cell) * H;
+  const int rows = T_steps * B;
+  const bool lstm = dims.cell == CellType::lstm;
+  const bool gru = dims.cell == CellType::gru;
+  const bool overwrite = mode == GradMode::overwrite;
+  const T beta = overwrite ? T(0) : T(1);
+
+  T* scratch = workspace + static_cast<std::size_t>(dims.layers) * layout.per_layer;
+  T* dh_state = scratch;
+  scratch += layout.state;
+  T* dc_state = nullptr;
+  if (lstm) {
+    dc_state = scratch;
+    scratch += layout.state;
+  }
+  T* dgates_hh_gru = nullptr;
+  if (gru) {
+    dgates_hh_gru = scratch;
+    scratch += layout.gates;
+  }
+  T* dlayer_output = dims.layers > 1 ? scratch : nullptr;
+
+  for (int k = dims.layers - 1; k >= 0; --k) {
+    const LayerCache<T> cache = layer_cache(dims, layout, workspace, k);
+    const RnnLayerWeights<T>& w = weights[k];
+    const RnnLayerGrads<T>& g = grads[k];
+    // Gradient w.r.t. this layer's output sequence: the caller's dy on top, else what the layer
+    // above sent down.
+    const T* doutput = k == dims.layers - 1 ? dy : dlayer_output;
+    T* dgates = cache.gates;  // overwritten in place, step by step
+    T* dgates_hh = gru ? dgates_hh_gru : dgates;
+
+    if (dhn != nullptr) std::copy(dhn + k * BH, dhn + (k + 1) * BH, dh_state);
+    else std::fill(dh_state, dh_state + BH, T(0));
+    if (lstm) {
+      if (dcn != nullptr) std::copy(dcn + k * BH, dcn + (k + 1) * BH, dc_state);
+      else std::fill(dc_state, dc_state + BH, T(0));
+    }
+
+    for (int t = T_steps - 1; t >= 0; --t) {
+      const T* h_prev = cache.hseq + t * BH;
+      for (int b = 0; b < B; ++b) {
+        const std::size_t state_row = static_cast<std::size_t>(b) * H;
+        const std::size_t gate_row = (static_cast<std::size_t>(t) * B + b) * gate_width;
+        T* dgate = dgates + gate_row;
+        if (t >= lengths[b]) {
+          // The state gradient passes a padded step unchanged: zero gate gradients make the
+          // recurrent GEMM below add nothing to this row, and parameters get nothing from it.
+          std::fill(dgate, dgate + gate_width, T(0));
+          if (gru) std::fill(dgates_hh + gate_row, dgates_hh + gate_row + gate_width, T(0));
+          continue;
+        }
+        const T* dout = doutput != nullptr ? doutput + t * BH + state_row : nullptr;
+        T* dh = dh_state + state_row;
+        switch (dims.cell) {
+          case CellType::lstm: {
+            T* dc_carry = dc_state + state_row;
+            const T* c_prev = cache.cseq + t * BH + state_row;
+            const T* c_now = cache.cseq + (t + 1) * BH + state_row;
+            for (int j = 0; j < H; ++j) {
+              const int ji = j, jf = H + j, jg = 2 * H + j, jo = 3 * H + j;
+              const T i = dgate[ji], f = dgate[jf], gg = dgate[jg], o = dgate[jo];
+              const T dh_total = dh[j] + (dout != nullptr ? dout[j] : T(0));
+              const T tanh_c = std::tanh(c_now[j]);
+              const T dc = dc_carry[j] + dh_total * o * (T(1) - tanh_c * tanh_c);
+              dgate[ji] = dc * gg * i * (T(1) - i);
+              dgate[jf] = dc * c_prev[j] * f * (T(1) - f);
+              dgate[jg] = dc * i * (T(1) - gg * gg);
+              dgate[jo] = dh_total * tanh_c * o * (T(1) - o);
+              dc_carry[j] = dc * f;
+              dh[j] = T(0);  // h_{t-1} reaches the loss only through W_hh (the GEMM below)
+            }
+            break;
+          }
+          case CellType::gru: {
+            T* dgate_hh = dgates_hh + gate_row;
+            const T* hh_new = cache.hh_new + t * BH + state_row;
+            for (int j = 0; j < H; ++j) {
+              const int jr = j, jz = H + j, jn = 2 * H + j;
+              const T r = dgate[jr], z = dgate[jz], n = dgate[jn];
+              const T dh_total = dh[j] + (dout != nullptr ? dout[j] : T(0));
+              const T dn_pre = dh_total * (T(1) - z) * (T(1) - n * n);
+              const T dz_pre = dh_total * (h_prev[state_row + j] - n) * z * (T(1) - z);
+              const T dr_pre = dn_pre * hh_new[j] * r * (T(1) - r);
+              dgate[jr] = dr_pre;
+              dgate[jz] = dz_pre;
+              dgate[jn] = dn_pre;
+              dgate_hh[jr] = dr_pre;
+              dgate_hh[jz] = dz_pre;
+              dgate_hh[jn] = dn_pre * r;
+              dh[j] = dh_total * z;  // the direct path h' = ... + z h; the GEMM adds the rest
+            }
+            break;
+          }
+          case CellType::rnn: {
+            for (int j = 0; j < H; ++j) {
+              const T h = dgate[j];
+              const T dh_total = dh[j] + (dout != nullptr ? dout[j] : T(0));
+              dgate[j] = dh_total * (T(1) - h * h);
+              dh[j] = T(0);
+            }
+            break;
+          }
+        }
+      }
+      // dh_{t-1} += dgates_hh W_hh; padded rows add zero and so keep their carried gradient.
+      const T* step_dgates_hh = dgates_hh + static_cast<std::size_t>(t) * B * gate_width;
+      gemm<T>(false, false, B, H, gate_width, T(1), step_dgates_hh, gate_width, w.weight_hh, H,
+              T(1), dh_state, H);
+    }
+
+    if (dh0 != nullptr) std::copy(dh_state, dh_state + BH, dh0 + k * BH);
+    if (lstm && dc0 != nullptr) std::copy(dc_state, dc_state + BH, dc0 + k * BH);
+
+    // Parameter gradients over all steps at once; padded rows of dgates are zero.
+    gemm<T>(true, false, gate_width, H, rows, T(1), dgates_hh, gate_width, cache.hseq, H, beta,
+            g.dweight_hh, H);
+    sum_rows(dgates, rows, gate_width, g.dbias_ih, overwrite);
+    sum_rows(dgates_hh, rows, gate_width, g.dbias_hh, overwrite);
+
+    const bool one_hot = k == 0 && input.tokens != nullptr;
+    const int input_width = k == 0 ? dims.input_size : H;
+    if (one_hot) {
+      // The projection of token v is column v of W_ih, so its gradient lands in that column.
+      const std::size_t weight_size = static_cast<std::size_t>(gate_width) * input_width;
+      if (overwrite) std::fill(g.dweight_ih, g.dweight_ih + weight_size, T(0));
+      for (int t = 0; t < T_steps; ++t) {
+        for (int b = 0; b < B; ++b) {
+          if (t >= lengths[b]) continue;
+          const T* dgate = dgates + (static_cast<std::size_t>(t) * B + b) * gate_width;
+          T* column = g.dweight_ih + input.tokens[t * B + b];
+          for (int gi = 0; gi < gate_width; ++gi) {
+            column[static_cast<std::size_t>(gi) * input_width] += dgate[gi];
+          }
+        }
+      }
+      continue;
+    }
+    const T* layer_input =
+        k == 0 ? input.x : layer_cache(dims, layout, workspace, k - 1).hseq + BH;
+    gemm<T>(true, false, gate_width, input_width, rows, T(1), dgates, gate_width, layer_input,
+            input_width, beta, g.dweight_ih, input_width);
+    // The input gradient becomes the layer below's output gradient, or the caller's dx.
+    T* dinput = k > 0 ? dlayer_output : dx;
+    if (dinput != nullptr) {
+      gemm<T>(false, false, rows, input_width, gate_width, T(1), dgates, gate_width,
+              w.weight_ih, input_width, T(0), dinput, input_width);
+    }
+  }
+}
+
+template void rnn_forward_cpu<float>(const RnnDims&, const RnnLayerWeights<float>*,
+                                     RnnInput<float>, const std::int32_t*, const float*,
+                                     const float*, float*, float*, float*, float*);
+template void rnn_forward_cpu<double>(const RnnDims&, const RnnLayerWeights<double>*,
+                                      RnnInput<double>, const std::int32_t*, const double*,
+                                      const double*, double*, double*, double*, double*);
+template void rnn_backward_cpu<float>(const RnnDims&, const RnnLayerWeights<float>*,
+                                      RnnInput<float>, const std::int32_t*, const float*,
+                                      const float*, const float*, const float*, const float*,
+                                      float*, float*, float*, const RnnLayerGrads<float>*,
+                                      GradMode, float*);
+template void rnn_backward_cpu<double>(const RnnDims&, const RnnLayerWeights<double>*,
+                                       RnnInput<double>, const std::int32_t*, const double*,
+                                       const double*, const double*, const double*,
+                                       const double*, double*, double*, double*,
+                                       const RnnLayerGrads<double>*, GradMode, double*);
+
+}  // namespace s2s::cpu

@@ -1,0 +1,123 @@
+// Names of the config enums and ModelConfig::validate.
+#include <string>
+
+#include "s2s/config.h"
+#include "s2s/error.h"
+
+namespace s2s {
+
+int gate_count(CellType cell) {
+  switch (cell) {
+    case CellType::lstm: return 4;
+    case CellType::gru: return 3;
+    case CellType::rnn: return 1;
+  }
+  throw Error("gate_count: unknown cell type");
+}
+
+std::string to_string(CellType cell) {
+  switch (cell) {
+    case CellType::lstm: return "lstm";
+    case CellType::gru: return "gru";
+    case CellType::rnn: return "rnn";
+  }
+  return "?";
+}
+std::string to_string(InputKind kind) {
+  switch (kind) {
+    case InputKind::embedding: return "embedding";
+    case InputKind::one_hot: return "one_hot";
+    case InputKind::features: return "features";
+  }
+  return "?";
+}
+std::string to_string(OutputKind kind) {
+  switch (kind) {
+    case OutputKind::tokens: return "tokens";
+    case OutputKind::features: return "features";
+  }
+  return "?";
+}
+std::string to_string(DecoderMode mode) {
+  switch (mode) {
+    case DecoderMode::teacher_forcing: return "teacher_forcing";
+    case DecoderMode::repeat: return "repeat";
+    case DecoderMode::attention: return "attention";
+  }
+  return "?";
+}
+
+namespace {
+// Finds name among the enum's values by their to_string names, or throws listing them.
+template <typename Enum, std::size_t N>
+Enum parse_enum(const std::string& what, const std::string& name, const Enum (&values)[N]) {
+  std::string allowed;
+  for (Enum v : values) {
+    if (to_string(v) == name) return v;
+    allowed += (allowed.empty() ? "" : ", ") + to_string(v);
+  }
+  throw Error("unknown " + what + " '" + name + "' (allowed: " + allowed + ")");
+}
+}  // namespace
+
+CellType parse_cell(const std::string& name) {
+  static const CellType values[] = {CellType::lstm, CellType::gru, CellType::rnn};
+  return parse_enum("cell type", name, values);
+}
+InputKind parse_input_kind(const std::string& name) {
+  static const InputKind values[] = {InputKind::embedding, InputKind::one_hot,
+                                     InputKind::features};
+  return parse_enum("input kind", name, values);
+}
+OutputKind parse_output_kind(const std::string& name) {
+  static const OutputKind values[] = {OutputKind::tokens, OutputKind::features};
+  return parse_enum("output kind", name, values);
+}
+DecoderMode parse_decoder_mode(const std::string& name) {
+  static const DecoderMode values[] = {DecoderMode::teacher_forcing, DecoderMode::repeat,
+                                       DecoderMode::attention};
+  return parse_enum("decoder mode", name, values);
+}
+
+namespace {
+void require_range(const char* field, long long value, long long low, long long high) {
+  if (value < low || value > high)
+    throw Error(std::string("model config: ") + field + " is " + std::to_string(value) +
+                " (allowed: " + std::to_string(low) + " to " + std::to_string(high) + ")");
+}
+}  // namespace
+
+void ModelConfig::validate() const {
+  // Upper bounds keep every size product inside int and a model inside memory; they are far
+  // beyond what these networks are used at.
+  constexpr int kMaxSize = 1 << 16;
+  if (cell != CellType::lstm && cell != CellType::gru && cell != CellType::rnn)
+    throw Error("model config: unknown cell type (allowed: lstm, gru, rnn)");
+  require_range("hidden_size", hidden_size, 1, kMaxSize);
+  require_range("layers", layers, 1, 64);
+  if (mode == DecoderMode::attention)
+    throw Error("model config: decoder mode 'attention' is not implemented yet "
+                "(allowed: teacher_forcing, repeat)");
+  if (mode != DecoderMode::teacher_forcing && mode != DecoderMode::repeat)
+    throw Error("model config: unknown decoder mode (allowed: teacher_forcing, repeat)");
+  if (input == InputKind::features) {
+    require_range("source_features", source_features, 1, kMaxSize);
+  } else if (input == InputKind::embedding || input == InputKind::one_hot) {
+    require_range("source_vocab_size", source_vocab_size, 1, 1 << 24);
+  } else {
+    throw Error("model config: unknown input kind (allowed: embedding, one_hot, features)");
+  }
+  const bool token_input_uses_embedding = input == InputKind::embedding;
+  if (token_input_uses_embedding) require_range("embedding_size", embedding_size, 1, kMaxSize);
+  if (output == OutputKind::tokens) {
+    // Ids 0..2 are pad, start and end: a token vocabulary has at least those.
+    require_range("target_vocab_size", target_vocab_size, 3, 1 << 24);
+  } else if (output == OutputKind::features) {
+    require_range("target_features", target_features, 1, kMaxSize);
+  } else {
+    throw Error("model config: unknown output kind (allowed: tokens, features)");
+  }
+  require_range("max_target_length", max_target_length, 1, 1 << 20);
+}
+
+}  // namespace s2s

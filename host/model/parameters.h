@@ -1,0 +1,19 @@
+// Sizes derived from a ModelConfig, shared by the model, checkpoints and tests.
+#pragma once
+
+#include "s2s/config.h"
+
+namespace s2s {
+
+// Width of the encoder's layer-0 input: embedding size, source vocabulary (one-hot) or features.
+int encoder_input_size(const ModelConfig& config);
+// Width of the decoder's layer-0 input: H in repeat mode; in teacher forcing the previous
+// target as embedding, one-hot or features.
+int decoder_input_size(const ModelConfig& config);
+// Whether the decoder has its own embedding table (teacher forcing over tokens with embedding
+// inputs); otherwise token decoder inputs are one-hot.
+bool decoder_uses_embedding(const ModelConfig& config);
+// Width of the output head: target vocabulary or target features.
+int output_size(const ModelConfig& config);
+
+}  // namespace s2s

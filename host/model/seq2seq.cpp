@@ -1,0 +1,770 @@
+// Seq2Seq written once against the backend interface: input -> encoder -> decoder -> head ->
+// loss, its backward pass, optimizer updates and greedy decoding.
+#include "s2s/seq2seq.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+
+#include "model/parameters.h"
+#include "s2s/buffer.h"
+#include "s2s/error.h"
+#include "s2s/random.h"
+#include "s2s/vocab.h"
+
+namespace s2s {
+
+namespace {
+
+// Grows b to hold at least n elements (never shrinks, so steady-state training allocates
+// nothing) and returns its data.
+template <typename U>
+U* sized(Memory& memory, Buffer<U>& b, std::size_t n) {
+  n = std::max<std::size_t>(n, 1);
+  if (b.size() < n) {
+    b.reset();
+    b = Buffer<U>(memory, n);
+  }
+  return b.data();
+}
+
+// Uploads host values into b (grown as needed) and returns its data.
+template <typename U, typename V>
+U* upload_as(Memory& memory, Buffer<U>& b, const std::vector<V>& values) {
+  U* data = sized(memory, b, values.size());
+  if constexpr (std::is_same_v<U, V>) {
+    if (!values.empty()) memory.upload(data, values.data(), values.size() * sizeof(U));
+  } else {
+    std::vector<U> converted(values.begin(), values.end());
+    if (!converted.empty()) memory.upload(data, converted.data(), converted.size() * sizeof(U));
+  }
+  return data;
+}
+
+std::string position(int t, int b) {
+  return "(t=" + std::to_string(t) + ", b=" + std::to_string(b) + ")";
+}
+
+// Checks one side (source or target) of a batch and returns its tokens with padded positions
+// set to the pad id, so a backend never reads an id outside the vocabulary.
+void check_lengths(const char* side, const std::vector<std::int32_t>& lengths, int batch,
+                   int length) {
+  require(length >= 1, std::string("batch: ") + side + "_length is " + std::to_string(length) +
+                           " (allowed: 1 or more)");
+  require(static_cast<int>(lengths.size()) == batch,
+          std::string("batch: ") + side + "_lengths has " + std::to_string(lengths.size()) +
+              " entries for a batch of " + std::to_string(batch));
+  for (int b = 0; b < batch; ++b)
+    if (lengths[b] < 1 || lengths[b] > length)
+      throw Error(std::string("batch: ") + side + "_lengths[" + std::to_string(b) + "] is " +
+                  std::to_string(lengths[b]) + " (allowed: 1 to " + side + "_length " +
+                  std::to_string(length) + ")");
+}
+
+std::vector<std::int32_t> checked_tokens(const char* side, const std::vector<std::int32_t>& tokens,
+                                         const std::vector<std::int32_t>& lengths, int batch,
+                                         int length, int vocab) {
+  const std::size_t expected = static_cast<std::size_t>(length) * batch;
+  require(tokens.size() == expected, std::string("batch: ") + side + "_tokens has " +
+                                         std::to_string(tokens.size()) + " values (expected " +
+                                         side + "_length x batch_size = " +
+                                         std::to_string(expected) + ")");
+  std::vector<std::int32_t> clean(expected, Vocabulary::pad_id);
+  for (int t = 0; t < length; ++t)
+    for (int b = 0; b < batch; ++b) {
+      if (t >= lengths[b]) continue;
+      const std::int32_t id = tokens[static_cast<std::size_t>(t) * batch + b];
+      if (id < 0 || id >= vocab)
+        throw Error(std::string("batch: ") + side + " token " + std::to_string(id) + " at " +
+                    position(t, b) + " is outside the vocabulary (allowed: 0 to " +
+                    std::to_string(vocab - 1) + ")");
+      clean[static_cast<std::size_t>(t) * batch + b] = id;
+    }
+  return clean;
+}
+
+// Checks one side's features and returns them with padded rows zeroed: padded rows meet zero
+// gradients inside the backend's GEMMs, and 0 * NaN would still poison a weight gradient.
+std::vector<double> checked_features(const char* side, const std::vector<double>& values,
+                                     const std::vector<std::int32_t>& lengths, int batch,
+                                     int length, int features) {
+  const std::size_t expected = static_cast<std::size_t>(length) * batch * features;
+  require(values.size() == expected,
+          std::string("batch: ") + side + "_features has " + std::to_string(values.size()) +
+              " values (expected " + side + "_length x batch_size x " +
+              std::to_string(features) + " features = " + std::to_string(expected) + ")");
+  for (int t = 0; t < length; ++t)
+    for (int b = 0; b < batch; ++b) {
+      if (t >= lengths[b]) continue;
+      for (int f = 0; f < features; ++f) {
+        const double v = values[(static_cast<std::size_t>(t) * batch + b) * features + f];
+        if (!std::isfinite(v))
+          throw Error(std::string("batch: ") + side + "_features is " + std::to_string(v) +
+                      " at " + position(t, b) + ", feature " + std::to_string(f) +
+                      " (inputs must be finite numbers)");
+      }
+    }
+  std::vector<double> clean(values);
+  for (int t = 0; t < length; ++t)
+    for (int b = 0; b < batch; ++b)
+      if (t >= lengths[b])
+        std::fill_n(clean.begin() + (static_cast<std::ptrdiff_t>(t) * batch + b) * features,
+                    features, 0.0);
+  return clean;
+}
+
+}  // namespace
+
+template <typename T>
+struct BasicSeq2Seq<T>::Impl {
+  ModelConfig config;
+  BackendKind backend;
+  std::unique_ptr<Ops<T>> ops;
+  std::vector<ParameterInfo> layout;
+  Buffer<T> params, grads;
+
+  bool has_optimizer = false;
+  OptimizerConfig optimizer;
+  std::int64_t step = 0;
+  Buffer<T> moment1, moment2;  // Adam m and v, or SGD velocity in moment1
+
+  // Per-batch activations, grown on demand and reused.
+  Buffer<std::int32_t> src_tokens, src_lengths, dec_tokens, tgt_tokens, tgt_lengths, ones,
+      argmax_out;
+  Buffer<T> src_x, enc_y, enc_h, enc_c, enc_ws, dec_x, dec_y, dec_h0, dec_c0, dec_ws, out,
+      dout, dec_dy, dec_dx, enc_dh, enc_dc, enc_dx, scalars, tgt_features;
+
+  // The batch as uploaded by prepare().
+  int B = 0, Ts = 0, Tt = 0;
+
+  Impl(const ModelConfig& c, BackendKind kind) : config(c) {
+    config.validate();
+    backend = resolve_backend(kind);
+    ops = make_ops<T>(backend);
+    layout = parameter_layout(config);
+    const std::size_t n = layout.back().offset + layout.back().size();
+    params = Buffer<T>(ops->memory(), n);
+    grads = Buffer<T>(ops->memory(), n);
+    grads.zero();
+    sized(ops->memory(), scalars, 2);
+  }
+
+  Memory& mem() { return ops->memory(); }
+  std::size_t count() const { return params.size(); }
+  const ParameterInfo& info(const std::string& name) const {
+    for (const auto& p : layout)
+      if (p.name == name) return p;
+    throw Error("model has no parameter '" + name + "'");
+  }
+  T* param(const std::string& name) { return params.data() + info(name).offset; }
+  T* grad(const std::string& name) { return grads.data() + info(name).offset; }
+
+  std::vector<RnnLayerWeights<T>> rnn_weights(const std::string& prefix) {
+    std::vector<RnnLayerWeights<T>> w(config.layers);
+    for (int k = 0; k < config.layers; ++k) {
+      const std::string l = std::to_string(k);
+      w[k] = {param(prefix + ".weight_ih_l" + l), param(prefix + ".weight_hh_l" + l),
+              param(prefix + ".bias_ih_l" + l), param(prefix + ".bias_hh_l" + l)};
+    }
+    return w;
+  }
+  std::vector<RnnLayerGrads<T>> rnn_grads(const std::string& prefix) {
+    std::vector<RnnLayerGrads<T>> g(config.layers);
+    for (int k = 0; k < config.layers; ++k) {
+      const std::string l = std::to_string(k);
+      g[k] = {grad(prefix + ".weight_ih_l" + l), grad(prefix + ".weight_hh_l" + l),
+              grad(prefix + ".bias_ih_l" + l), grad(prefix + ".bias_hh_l" + l)};
+    }
+    return g;
+  }
+
+  RnnDims dims(int input_size, int seq_len) const {
+    return RnnDims{config.cell, config.layers, input_size, config.hidden_size, seq_len, B};
+  }
+  std::size_t state_size() const {
+    return static_cast<std::size_t>(config.layers) * B * config.hidden_size;
+  }
+  bool is_lstm() const { return config.cell == CellType::lstm; }
+
+  void initialise(std::uint64_t seed) {
+    Rng rng(seed);
+    std::vector<T> host(count());
+    for (const auto& p : layout) {
+      T* data = host.data() + p.offset;
+      if (p.name.find(".embedding.") != std::string::npos) {
+        for (std::size_t i = 0; i < p.size(); ++i) data[i] = static_cast<T>(rng.normal());
+      } else {
+        // PyTorch: RNN parameters U(-1/sqrt(H), 1/sqrt(H)); Linear U(-1/sqrt(in), 1/sqrt(in)),
+        // and the head's input is the decoder's hidden state, so both bounds are 1/sqrt(H).
+        const double bound = 1.0 / std::sqrt(static_cast<double>(config.hidden_size));
+        for (std::size_t i = 0; i < p.size(); ++i)
+          data[i] = static_cast<T>(rng.uniform(-bound, bound));
+      }
+    }
+    params.upload(host);
+  }
+
+  // ---- batch upload and checks -------------------------------------------------------------
+
+  // Checks the batch against the model and uploads the sources (and the targets when
+  // with_targets). Nothing reaches the backend unless every check passed.
+  void prepare(const Batch& batch, bool with_targets) {
+    require(batch.batch_size >= 1, "batch: batch_size is " + std::to_string(batch.batch_size) +
+                                       " (allowed: 1 or more)");
+    const int b = batch.batch_size;
+    check_lengths("source", batch.source_lengths, b, batch.source_length);
+    std::vector<std::int32_t> src;
+    std::vector<double> src_features, tgt_features_clean;
+    if (config.input == InputKind::features) {
+      src_features = checked_features("source", batch.source_features, batch.source_lengths, b,
+                                      batch.source_length, config.source_features);
+    } else {
+      src = checked_tokens("source", batch.source_tokens, batch.source_lengths, b,
+                           batch.source_length, config.source_vocab_size);
+    }
+    std::vector<std::int32_t> tgt;
+    if (with_targets) {
+      check_lengths("target", batch.target_lengths, b, batch.target_length);
+      if (config.mode == DecoderMode::repeat && batch.target_length > config.max_target_length)
+        throw Error("batch: target_length " + std::to_string(batch.target_length) +
+                    " is longer than the model's max_target_length " +
+                    std::to_string(config.max_target_length) +
+                    " (a repeat-mode decoder writes a fixed number of steps)");
+      if (config.output == OutputKind::tokens) {
+        tgt = checked_tokens("target", batch.target_tokens, batch.target_lengths, b,
+                             batch.target_length, config.target_vocab_size);
+      } else {
+        tgt_features_clean =
+            checked_features("target", batch.target_features, batch.target_lengths, b,
+                             batch.target_length, config.target_features);
+      }
+    }
+
+    B = b;
+    Ts = batch.source_length;
+    upload_as(mem(), src_lengths, batch.source_lengths);
+    if (config.input == InputKind::features)
+      upload_as(mem(), src_x, src_features);
+    else
+      upload_as(mem(), src_tokens, src);
+    if (!with_targets) return;
+    Tt = batch.target_length;
+    upload_as(mem(), tgt_lengths, batch.target_lengths);
+    if (config.output == OutputKind::tokens) {
+      upload_as(mem(), tgt_tokens, tgt);
+      if (config.mode == DecoderMode::teacher_forcing) {
+        // Decoder input at step t is target t-1; a start token first.
+        std::vector<std::int32_t> shifted(tgt.size(), Vocabulary::pad_id);
+        for (int i = 0; i < B; ++i) shifted[i] = Vocabulary::start_id;
+        std::copy(tgt.begin(), tgt.end() - B, shifted.begin() + B);
+        upload_as(mem(), dec_tokens, shifted);
+      }
+    } else {
+      upload_as(mem(), tgt_features, tgt_features_clean);
+      if (config.mode == DecoderMode::teacher_forcing) {
+        // Decoder input at step t is target vector t-1; zeros first.
+        const std::size_t row = static_cast<std::size_t>(B) * config.target_features;
+        std::vector<double> shifted(tgt_features_clean.size(), 0.0);
+        std::copy(tgt_features_clean.begin(), tgt_features_clean.end() - row,
+                  shifted.begin() + row);
+        upload_as(mem(), dec_x, shifted);
+      }
+    }
+  }
+
+  // ---- forward -----------------------------------------------------------------------------
+
+  RnnInput<T> encoder_input() {
+    const int vocab = config.source_vocab_size;
+    switch (config.input) {
+      case InputKind::embedding: {
+        T* x = sized(mem(), src_x, static_cast<std::size_t>(Ts) * B * config.embedding_size);
+        ops->embedding_forward(param("encoder.embedding.weight"), src_tokens.data(), Ts * B,
+                               vocab, config.embedding_size, x);
+        return {x, nullptr};
+      }
+      case InputKind::one_hot: return {nullptr, src_tokens.data()};
+      case InputKind::features: return {src_x.data(), nullptr};
+    }
+    return {};
+  }
+
+  void encoder_forward() {
+    const RnnDims d = dims(encoder_input_size(config), Ts);
+    auto w = rnn_weights("encoder.rnn");
+    T* y = sized(mem(), enc_y, static_cast<std::size_t>(Ts) * B * config.hidden_size);
+    T* h = sized(mem(), enc_h, state_size());
+    T* c = sized(mem(), enc_c, state_size());
+    T* ws = sized(mem(), enc_ws, ops->rnn_workspace_size(d));
+    ops->rnn_forward(d, w.data(), encoder_input(), src_lengths.data(), nullptr, nullptr, y, h,
+                     is_lstm() ? c : nullptr, ws);
+  }
+
+  // The decoder's layer-0 input over Tt steps (teacher forcing from the uploaded targets;
+  // repeat from the encoder's top final hidden state).
+  RnnInput<T> decoder_input() {
+    const std::size_t H = config.hidden_size;
+    if (config.mode == DecoderMode::repeat) {
+      T* x = sized(mem(), dec_x, static_cast<std::size_t>(Tt) * B * H);
+      const T* top = enc_h.data() + static_cast<std::size_t>(config.layers - 1) * B * H;
+      ops->repeat_forward(top, Tt, B, static_cast<int>(H), x);
+      return {x, nullptr};
+    }
+    if (config.output == OutputKind::features) return {dec_x.data(), nullptr};
+    if (decoder_uses_embedding(config)) {
+      T* x = sized(mem(), dec_x, static_cast<std::size_t>(Tt) * B * config.embedding_size);
+      ops->embedding_forward(param("decoder.embedding.weight"), dec_tokens.data(), Tt * B,
+                             config.target_vocab_size, config.embedding_size, x);
+      return {x, nullptr};
+    }
+    return {nullptr, dec_tokens.data()};
+  }
+
+  // Runs the whole forward pass over the prepared batch; leaves the loss in scalars[0] and,
+  // when want_gradient, d(loss)/d(head output) in dout.
+  void forward(bool want_gradient) {
+    encoder_forward();
+    const bool tf = config.mode == DecoderMode::teacher_forcing;
+    const RnnDims d = dims(decoder_input_size(config), Tt);
+    auto w = rnn_weights("decoder.rnn");
+    T* y = sized(mem(), dec_y, static_cast<std::size_t>(Tt) * B * config.hidden_size);
+    T* ws = sized(mem(), dec_ws, ops->rnn_workspace_size(d));
+    ops->rnn_forward(d, w.data(), decoder_input(), tgt_lengths.data(), tf ? enc_h.data() : nullptr,
+                     tf && is_lstm() ? enc_c.data() : nullptr, y, nullptr, nullptr, ws);
+    const int V = output_size(config);
+    const std::size_t rows = static_cast<std::size_t>(Tt) * B;
+    T* o = sized(mem(), out, rows * V);
+    ops->linear_forward(y, param("decoder.out.weight"), param("decoder.out.bias"),
+                        static_cast<int>(rows), config.hidden_size, V, o);
+    T* g = want_gradient ? sized(mem(), dout, rows * V) : nullptr;
+    if (config.output == OutputKind::tokens)
+      ops->softmax_cross_entropy(o, tgt_tokens.data(), tgt_lengths.data(), Tt, B, V,
+                                 scalars.data(), g);
+    else
+      ops->mse(o, tgt_features.data(), tgt_lengths.data(), Tt, B, V, scalars.data(), g);
+  }
+
+  // ---- backward (every parameter gradient is written by exactly one op: overwrite) ----------
+
+  void backward() {
+    const std::size_t H = config.hidden_size;
+    const bool tf = config.mode == DecoderMode::teacher_forcing;
+    const int V = output_size(config);
+    const std::size_t rows = static_cast<std::size_t>(Tt) * B;
+
+    T* dy = sized(mem(), dec_dy, rows * H);
+    ops->linear_backward(dec_y.data(), param("decoder.out.weight"), dout.data(),
+                         static_cast<int>(rows), static_cast<int>(H), V, dy,
+                         grad("decoder.out.weight"), grad("decoder.out.bias"),
+                         GradMode::overwrite);
+
+    const RnnDims dd = dims(decoder_input_size(config), Tt);
+    const RnnInput<T> din = current_decoder_input();
+    // The decoder's input gradient is wanted only where it flows on to parameters.
+    const bool want_ddx = !tf || decoder_uses_embedding(config);
+    T* ddx = want_ddx ? sized(mem(), dec_dx, rows * dd.input_size) : nullptr;
+    T* dh = sized(mem(), enc_dh, state_size());
+    T* dc = sized(mem(), enc_dc, state_size());
+    auto dw = rnn_weights("decoder.rnn");
+    auto dg = rnn_grads("decoder.rnn");
+    ops->rnn_backward(dd, dw.data(), din, tgt_lengths.data(), tf ? enc_h.data() : nullptr,
+                      tf && is_lstm() ? enc_c.data() : nullptr, dy, nullptr, nullptr, ddx,
+                      tf ? dh : nullptr, tf && is_lstm() ? dc : nullptr, dg.data(),
+                      GradMode::overwrite, dec_ws.data());
+
+    if (tf) {
+      if (decoder_uses_embedding(config))
+        ops->embedding_backward(dec_tokens.data(), ddx, static_cast<int>(rows),
+                                config.target_vocab_size, config.embedding_size,
+                                grad("decoder.embedding.weight"), GradMode::overwrite);
+    } else {
+      // Repeat: the top layer's final hidden state fed every decoder step; lower layers and
+      // cell states reach the decoder not at all.
+      mem().zero(dh, state_size() * sizeof(T));
+      ops->repeat_backward(ddx, Tt, B, static_cast<int>(H),
+                           dh + static_cast<std::size_t>(config.layers - 1) * B * H,
+                           GradMode::overwrite);
+    }
+
+    const RnnDims ed = dims(encoder_input_size(config), Ts);
+    const RnnInput<T> ein = current_encoder_input();
+    const bool embed = config.input == InputKind::embedding;
+    T* edx = embed ? sized(mem(), enc_dx, static_cast<std::size_t>(Ts) * B * ed.input_size)
+                   : nullptr;
+    auto ew = rnn_weights("encoder.rnn");
+    auto eg = rnn_grads("encoder.rnn");
+    ops->rnn_backward(ed, ew.data(), ein, src_lengths.data(), nullptr, nullptr, nullptr, dh,
+                      tf && is_lstm() ? dc : nullptr, edx, nullptr, nullptr, eg.data(),
+                      GradMode::overwrite, enc_ws.data());
+    if (embed)
+      ops->embedding_backward(src_tokens.data(), edx, Ts * B, config.source_vocab_size,
+                              config.embedding_size, grad("encoder.embedding.weight"),
+                              GradMode::overwrite);
+  }
+
+  // The inputs forward() used, without recomputing them.
+  RnnInput<T> current_encoder_input() const {
+    if (config.input == InputKind::one_hot) return {nullptr, src_tokens.data()};
+    return {src_x.data(), nullptr};
+  }
+  RnnInput<T> current_decoder_input() const {
+    if (config.mode == DecoderMode::teacher_forcing && config.output == OutputKind::tokens &&
+        !decoder_uses_embedding(config))
+      return {nullptr, dec_tokens.data()};
+    return {dec_x.data(), nullptr};
+  }
+
+  double loss_value() {
+    T host[1];
+    mem().download(host, scalars.data(), sizeof(T));
+    return static_cast<double>(host[0]);
+  }
+
+  // Token accuracy under teacher forcing from the head output of the last forward().
+  void count_correct(StepResult& r, const Batch& batch) {
+    if (config.output != OutputKind::tokens) return;
+    const std::size_t rows = static_cast<std::size_t>(Tt) * B;
+    std::int32_t* am = sized(mem(), argmax_out, rows);
+    ops->argmax(out.data(), static_cast<int>(rows), config.target_vocab_size, am);
+    std::vector<std::int32_t> predicted(rows);
+    mem().download(predicted.data(), am, rows * sizeof(std::int32_t));
+    for (int t = 0; t < Tt; ++t)
+      for (int b = 0; b < B; ++b) {
+        if (t >= batch.target_lengths[b]) continue;
+        const std::size_t i = static_cast<std::size_t>(t) * B + b;
+        ++r.total;
+        if (predicted[i] == batch.target_tokens[i]) ++r.correct;
+      }
+  }
+
+  StepResult forward_backward(const Batch& batch) {
+    prepare(batch, true);
+    forward(true);
+    backward();
+    StepResult r;
+    r.loss = loss_value();
+    count_correct(r, batch);
+    return r;
+  }
+
+  std::string tensor_at(std::size_t index) const {
+    for (const auto& p : layout)
+      if (index >= p.offset && index < p.offset + p.size())
+        return p.name + "[" + std::to_string(index - p.offset) + "]";
+    return "index " + std::to_string(index);
+  }
+
+  StepResult train_step(const Batch& batch) {
+    require(has_optimizer, "train_step: no optimizer was set (call set_optimizer first)");
+    StepResult r = forward_backward(batch);
+    const std::size_t n = count();
+    T* norm = scalars.data() + 1;
+    ops->global_norm(grads.data(), n, norm);
+    T host_norm[1];
+    mem().download(host_norm, norm, sizeof(T));
+    r.gradient_norm = static_cast<double>(host_norm[0]);
+    const std::string at = "training step " + std::to_string(step + 1);
+    if (!std::isfinite(r.loss))
+      throw Error(at + ": the loss is not finite (" + std::to_string(r.loss) +
+                  "); the parameters were left as they were (lower the learning rate or clip "
+                  "gradients)");
+    if (!std::isfinite(r.gradient_norm)) {
+      const std::vector<T> g = grads.download();
+      std::size_t i = 0;
+      while (i < g.size() && std::isfinite(static_cast<double>(g[i]))) ++i;
+      throw Error(at + ": the gradient of " + tensor_at(i) + " is not finite; the parameters " +
+                  "were left as they were (lower the learning rate or clip gradients)");
+    }
+    if (optimizer.clip_norm > 0)
+      ops->clip_by_norm(grads.data(), n, norm, static_cast<T>(optimizer.clip_norm));
+    const T lr = static_cast<T>(optimizer.rate_at(step));
+    if (optimizer.kind == OptimizerKind::adam) {
+      ops->adam_step(params.data(), grads.data(), moment1.data(), moment2.data(), n, lr,
+                     static_cast<T>(optimizer.beta1), static_cast<T>(optimizer.beta2),
+                     static_cast<T>(optimizer.epsilon), step + 1);
+    } else {
+      ops->sgd_step(params.data(), grads.data(),
+                    optimizer.momentum > 0 ? moment1.data() : nullptr, n, lr,
+                    static_cast<T>(optimizer.momentum));
+    }
+    ++step;
+    return r;
+  }
+
+  void set_optimizer(const OptimizerConfig& o) {
+    o.validate();
+    optimizer = o;
+    has_optimizer = true;
+    step = 0;
+    moment1.reset();
+    moment2.reset();
+    if (o.kind == OptimizerKind::adam || o.momentum > 0) {
+      moment1 = Buffer<T>(mem(), count());
+      moment1.zero();
+    }
+    if (o.kind == OptimizerKind::adam) {
+      moment2 = Buffer<T>(mem(), count());
+      moment2.zero();
+    }
+  }
+
+  // ---- greedy decoding ----------------------------------------------------------------------
+
+  // Runs the decoder over `steps` steps from the current encoder state and returns the head
+  // output [steps, B, V] on the host. Repeat: one pass. Teacher forcing: one step at a time,
+  // feeding back the argmax token or the output vector.
+  std::vector<T> decode(int steps, bool stop_at_end) {
+    const std::size_t H = config.hidden_size;
+    const int V = output_size(config);
+    const int in = decoder_input_size(config);
+    std::vector<std::int32_t> all_ones(B, 1);
+    if (config.mode == DecoderMode::repeat) {
+      Tt = steps;
+      upload_as(mem(), tgt_lengths, std::vector<std::int32_t>(B, steps));
+      const RnnDims d = dims(in, steps);
+      auto w = rnn_weights("decoder.rnn");
+      T* y = sized(mem(), dec_y, static_cast<std::size_t>(steps) * B * H);
+      T* ws = sized(mem(), dec_ws, ops->rnn_workspace_size(d));
+      ops->rnn_forward(d, w.data(), decoder_input(), tgt_lengths.data(), nullptr, nullptr, y,
+                       nullptr, nullptr, ws);
+      const std::size_t rows = static_cast<std::size_t>(steps) * B;
+      T* o = sized(mem(), out, rows * V);
+      ops->linear_forward(y, param("decoder.out.weight"), param("decoder.out.bias"),
+                          static_cast<int>(rows), static_cast<int>(H), V, o);
+      std::vector<T> host(rows * V);
+      mem().download(host.data(), o, host.size() * sizeof(T));
+      return host;
+    }
+
+    // Teacher forcing at inference: the state starts as the encoder's final state and is
+    // carried step to step (two state buffers, swapped: a step never writes what it reads).
+    Tt = 1;
+    const RnnDims d = dims(in, 1);
+    auto w = rnn_weights("decoder.rnn");
+    const std::size_t S = state_size();
+    T* h[2] = {sized(mem(), dec_h0, 2 * S), nullptr};
+    T* c[2] = {sized(mem(), dec_c0, 2 * S), nullptr};
+    h[1] = h[0] + S;
+    c[1] = c[0] + S;
+    mem().copy(h[0], enc_h.data(), S * sizeof(T));
+    if (is_lstm()) mem().copy(c[0], enc_c.data(), S * sizeof(T));
+    std::int32_t* lengths = upload_as(mem(), ones, all_ones);
+    T* ws = sized(mem(), dec_ws, ops->rnn_workspace_size(d));
+    T* y = sized(mem(), dec_y, B * H);
+    T* o = sized(mem(), out, static_cast<std::size_t>(B) * V);
+    const bool tokens = config.output == OutputKind::tokens;
+    std::int32_t* tok = sized(mem(), dec_tokens, B);
+    T* x = sized(mem(), dec_x, static_cast<std::size_t>(B) * std::max(in, 1));
+    std::vector<std::int32_t> ids(B, Vocabulary::start_id);
+    std::vector<bool> done(B, false);
+    if (tokens)
+      mem().upload(tok, ids.data(), B * sizeof(std::int32_t));
+    else
+      mem().zero(x, static_cast<std::size_t>(B) * in * sizeof(T));
+    std::vector<T> result(static_cast<std::size_t>(steps) * B * V);
+    int cur = 0;
+    for (int t = 0; t < steps; ++t) {
+      RnnInput<T> input{x, nullptr};
+      if (tokens) {
+        if (decoder_uses_embedding(config))
+          ops->embedding_forward(param("decoder.embedding.weight"), tok, B,
+                                 config.target_vocab_size, config.embedding_size, x);
+        else
+          input = {nullptr, tok};
+      }
+      ops->rnn_forward(d, w.data(), input, lengths, h[cur], is_lstm() ? c[cur] : nullptr, y,
+                       h[1 - cur], is_lstm() ? c[1 - cur] : nullptr, ws);
+      cur = 1 - cur;
+      ops->linear_forward(y, param("decoder.out.weight"), param("decoder.out.bias"), B,
+                          static_cast<int>(H), V, o);
+      mem().download(result.data() + static_cast<std::size_t>(t) * B * V, o,
+                     static_cast<std::size_t>(B) * V * sizeof(T));
+      if (tokens) {
+        std::int32_t* am = sized(mem(), argmax_out, B);
+        ops->argmax(o, B, V, am);
+        mem().download(ids.data(), am, B * sizeof(std::int32_t));
+        bool all_done = true;
+        for (int b = 0; b < B; ++b) {
+          if (ids[b] == Vocabulary::end_id) done[b] = true;
+          all_done = all_done && done[b];
+        }
+        if (stop_at_end && all_done) {
+          result.resize(static_cast<std::size_t>(t + 1) * B * V);
+          break;
+        }
+        mem().copy(tok, am, B * sizeof(std::int32_t));
+      } else {
+        mem().copy(x, o, static_cast<std::size_t>(B) * V * sizeof(T));
+      }
+    }
+    return result;
+  }
+};
+
+template <typename T>
+BasicSeq2Seq<T>::BasicSeq2Seq(const ModelConfig& config, std::uint64_t seed, BackendKind backend)
+    : impl_(std::make_unique<Impl>(config, backend)) {
+  impl_->initialise(seed);
+}
+template <typename T>
+BasicSeq2Seq<T>::~BasicSeq2Seq() = default;
+template <typename T>
+BasicSeq2Seq<T>::BasicSeq2Seq(BasicSeq2Seq&&) noexcept = default;
+template <typename T>
+BasicSeq2Seq<T>& BasicSeq2Seq<T>::operator=(BasicSeq2Seq&&) noexcept = default;
+
+template <typename T>
+const ModelConfig& BasicSeq2Seq<T>::config() const {
+  return impl_->config;
+}
+template <typename T>
+BackendKind BasicSeq2Seq<T>::backend() const {
+  return impl_->backend;
+}
+template <typename T>
+const std::vector<ParameterInfo>& BasicSeq2Seq<T>::parameter_info() const {
+  return impl_->layout;
+}
+template <typename T>
+std::size_t BasicSeq2Seq<T>::parameter_count() const {
+  return impl_->count();
+}
+template <typename T>
+std::vector<T> BasicSeq2Seq<T>::parameters() const {
+  return impl_->params.download();
+}
+template <typename T>
+void BasicSeq2Seq<T>::set_parameters(const std::vector<T>& values) {
+  require(values.size() == impl_->count(),
+          "set_parameters: " + std::to_string(values.size()) + " values given, the model has " +
+              std::to_string(impl_->count()));
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (!std::isfinite(static_cast<double>(values[i])))
+      throw Error("set_parameters: " + impl_->tensor_at(i) + " is " +
+                  std::to_string(static_cast<double>(values[i])) + " (parameters must be finite)");
+  impl_->params.upload(values);
+}
+template <typename T>
+std::vector<T> BasicSeq2Seq<T>::gradients() const {
+  return impl_->grads.download();
+}
+
+template <typename T>
+double BasicSeq2Seq<T>::loss(const Batch& batch) {
+  impl_->prepare(batch, true);
+  impl_->forward(false);
+  return impl_->loss_value();
+}
+template <typename T>
+StepResult BasicSeq2Seq<T>::forward_backward(const Batch& batch) {
+  return impl_->forward_backward(batch);
+}
+template <typename T>
+void BasicSeq2Seq<T>::set_optimizer(const OptimizerConfig& optimizer) {
+  impl_->set_optimizer(optimizer);
+}
+template <typename T>
+const OptimizerConfig& BasicSeq2Seq<T>::optimizer() const {
+  return impl_->optimizer;
+}
+template <typename T>
+std::int64_t BasicSeq2Seq<T>::optimizer_step() const {
+  return impl_->step;
+}
+template <typename T>
+StepResult BasicSeq2Seq<T>::train_step(const Batch& batch) {
+  return impl_->train_step(batch);
+}
+
+template <typename T>
+std::vector<std::pair<std::string, std::vector<T>>> BasicSeq2Seq<T>::optimizer_state() const {
+  std::vector<std::pair<std::string, std::vector<T>>> state;
+  if (!impl_->has_optimizer) return state;
+  if (impl_->optimizer.kind == OptimizerKind::adam) {
+    state.emplace_back("optimizer.m", impl_->moment1.download());
+    state.emplace_back("optimizer.v", impl_->moment2.download());
+  } else if (impl_->optimizer.momentum > 0) {
+    state.emplace_back("optimizer.velocity", impl_->moment1.download());
+  }
+  return state;
+}
+
+template <typename T>
+void BasicSeq2Seq<T>::set_optimizer_state(
+    std::int64_t step, const std::vector<std::pair<std::string, std::vector<T>>>& state) {
+  require(impl_->has_optimizer, "set_optimizer_state: no optimizer was set");
+  require(step >= 0, "set_optimizer_state: step is " + std::to_string(step) + " (allowed: 0 or more)");
+  const auto expected = optimizer_state();
+  require(state.size() == expected.size(),
+          "set_optimizer_state: " + std::to_string(state.size()) + " tensors given, the " +
+              to_string(impl_->optimizer.kind) + " optimizer has " +
+              std::to_string(expected.size()));
+  for (std::size_t i = 0; i < state.size(); ++i) {
+    require(state[i].first == expected[i].first,
+            "set_optimizer_state: tensor '" + state[i].first + "' given where '" +
+                expected[i].first + "' was expected");
+    require(state[i].second.size() == impl_->count(),
+            "set_optimizer_state: '" + state[i].first + "' has " +
+                std::to_string(state[i].second.size()) + " values (expected " +
+                std::to_string(impl_->count()) + ")");
+  }
+  for (std::size_t i = 0; i < state.size(); ++i)
+    (i == 0 ? impl_->moment1 : impl_->moment2).upload(state[i].second);
+  impl_->step = step;
+}
+
+template <typename T>
+std::vector<std::vector<std::int32_t>> BasicSeq2Seq<T>::predict_tokens(const Batch& batch,
+                                                                       int max_length) {
+  require(impl_->config.output == OutputKind::tokens,
+          "predict_tokens: this model outputs features (use predict_features)");
+  if (max_length == 0) max_length = impl_->config.max_target_length;
+  require(max_length >= 1, "predict_tokens: max_length is " + std::to_string(max_length) +
+                               " (allowed: 1 or more, or 0 for the model's limit)");
+  if (impl_->config.mode == DecoderMode::repeat)
+    max_length = std::min(max_length, impl_->config.max_target_length);
+  impl_->prepare(batch, false);
+  impl_->encoder_forward();
+  const std::vector<T> logits = impl_->decode(max_length, true);
+  const int B = impl_->B, V = impl_->config.target_vocab_size;
+  const int steps = static_cast<int>(logits.size() / (static_cast<std::size_t>(B) * V));
+  std::vector<std::vector<std::int32_t>> result(B);
+  for (int b = 0; b < B; ++b)
+    for (int t = 0; t < steps; ++t) {
+      const T* row = logits.data() + (static_cast<std::size_t>(t) * B + b) * V;
+      const auto id = static_cast<std::int32_t>(std::max_element(row, row + V) - row);
+      if (id == Vocabulary::end_id) break;
+      result[b].push_back(id);
+    }
+  return result;
+}
+
+template <typename T>
+std::vector<std::vector<double>> BasicSeq2Seq<T>::predict_features(const Batch& batch,
+                                                                   int steps) {
+  require(impl_->config.output == OutputKind::features,
+          "predict_features: this model outputs tokens (use predict_tokens)");
+  require(steps >= 1, "predict_features: steps is " + std::to_string(steps) +
+                          " (allowed: 1 or more)");
+  if (impl_->config.mode == DecoderMode::repeat)
+    require(steps <= impl_->config.max_target_length,
+            "predict_features: steps " + std::to_string(steps) +
+                " is more than the model's max_target_length " +
+                std::to_string(impl_->config.max_target_length));
+  impl_->prepare(batch, false);
+  impl_->encoder_forward();
+  const std::vector<T> values = impl_->decode(steps, false);
+  const int B = impl_->B, F = impl_->config.target_features;
+  std::vector<std::vector<double>> result(B);
+  for (int b = 0; b < B; ++b)
+    for (int t = 0; t < steps; ++t)
+      for (int f = 0; f < F; ++f)
+        result[b].push_back(values[(static_cast<std::size_t>(t) * B + b) * F + f]);
+  return result;
+}
+
+template class BasicSeq2Seq<float>;
+template class BasicSeq2Seq<double>;
+
+}  // namespace s2s

@@ -1,0 +1,93 @@
+// Seq2Seq: input (embedding, one-hot or features) -> encoder RNN -> decoder RNN -> output head
+// -> loss, on one backend, with its parameters, gradients and optimizer state in flat buffers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "s2s/backend.h"
+#include "s2s/batch.h"
+#include "s2s/config.h"
+#include "s2s/optimizer.h"
+#include "s2s/tensor.h"
+
+namespace s2s {
+
+// One named parameter tensor inside the flat buffer (PyTorch names, DESIGN.md "Checkpoints").
+struct ParameterInfo {
+  std::string name;   // e.g. "encoder.rnn.weight_ih_l0"
+  Shape shape;        // e.g. [4*H, In]
+  std::size_t offset = 0;  // first element in the flat buffer
+  std::size_t size() const { return static_cast<std::size_t>(element_count(shape)); }
+};
+
+// The named tensors of a model, in buffer order. Depends on the config only.
+std::vector<ParameterInfo> parameter_layout(const ModelConfig& config);
+
+struct StepResult {
+  double loss = 0;            // mean loss over the batch's real target positions
+  double gradient_norm = 0;   // global norm of the gradients before clipping
+  std::int64_t correct = 0;   // target tokens whose argmax under teacher forcing was right
+  std::int64_t total = 0;     // real target tokens (0 for feature outputs)
+};
+
+template <typename T>
+class BasicSeq2Seq {
+ public:
+  // Builds the model and initialises its parameters from seed as PyTorch does: RNN weights and
+  // biases and the output head U(-1/sqrt(fan), 1/sqrt(fan)), embeddings N(0, 1).
+  // Throws Error for an invalid config or an unusable backend.
+  BasicSeq2Seq(const ModelConfig& config, std::uint64_t seed,
+               BackendKind backend = BackendKind::cpu);
+  ~BasicSeq2Seq();
+  BasicSeq2Seq(BasicSeq2Seq&&) noexcept;
+  BasicSeq2Seq& operator=(BasicSeq2Seq&&) noexcept;
+
+  const ModelConfig& config() const;
+  BackendKind backend() const;
+
+  const std::vector<ParameterInfo>& parameter_info() const;
+  std::size_t parameter_count() const;
+  std::vector<T> parameters() const;  // the flat buffer, downloaded
+  // Replaces every parameter; throws Error on a size mismatch or a non-finite value (naming the
+  // tensor and index).
+  void set_parameters(const std::vector<T>& values);
+  // The gradients left by the last forward_backward / train_step, flat, same layout.
+  std::vector<T> gradients() const;
+
+  // Forward pass and mean loss; no gradients. Throws Error if the batch does not fit the model.
+  double loss(const Batch& batch);
+  // Forward and backward; overwrites the gradients. Returns loss and token accuracy counts.
+  StepResult forward_backward(const Batch& batch);
+
+  // Optimizer: set (or replace, resetting its state) before train_step.
+  void set_optimizer(const OptimizerConfig& optimizer);
+  const OptimizerConfig& optimizer() const;
+  std::int64_t optimizer_step() const;  // updates made so far
+  // forward_backward, clipping, one optimizer update. Throws Error, leaving the parameters
+  // untouched, when the loss or gradients are not finite (naming the step).
+  StepResult train_step(const Batch& batch);
+  // Optimizer state as named flat tensors ("optimizer.m", "optimizer.v" for Adam,
+  // "optimizer.velocity" for SGD with momentum), each parameter_count() long.
+  std::vector<std::pair<std::string, std::vector<T>>> optimizer_state() const;
+  void set_optimizer_state(std::int64_t step,
+                           const std::vector<std::pair<std::string, std::vector<T>>>& state);
+
+  // Greedy decoding of the batch's sources (targets ignored). Token outputs: ids without the
+  // end token, at most max_length each (0 = config().max_target_length).
+  std::vector<std::vector<std::int32_t>> predict_tokens(const Batch& batch, int max_length = 0);
+  // Feature outputs: each sequence [steps, target_features] flattened; teacher-forcing models
+  // run `steps` steps feeding back their outputs; repeat models run `steps` steps in one pass.
+  std::vector<std::vector<double>> predict_features(const Batch& batch, int steps);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+using Seq2Seq = BasicSeq2Seq<float>;
+
+}  // namespace s2s

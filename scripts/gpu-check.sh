@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# GPU check: runs the tests labelled `gpu` (ctest -L gpu), then compute-sanitizer's memcheck
+# over each GPU test executable where compute-sanitizer is installed, and prints a summary.
+# Exit status 0 only when no test failed and memcheck found nothing. On a machine without a GPU
+# the GPU tests report skipped (and memcheck is not run: nothing would be checked).
+#
+# Usage: bash scripts/gpu-check.sh            (uses build/, configures and builds it if absent)
+#        S2S_BUILD_DIR=build-gpu bash scripts/gpu-check.sh
+#        S2S_GPU_CHECK_BUILD=1 ...            (rebuild an existing build folder first)
+#
+# Running s2s on a GPU machine that has the CUDA toolkit and CMake but not the Debian dev
+# packages (gtest, benchmark, OpenBLAS, fmt, CLI11, nlohmann-json):
+#   1. Build here, carry the build folder. On a machine with the packages and the toolkit:
+#        cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DS2S_ENABLE_CUDA=ON \
+#              -DCMAKE_CUDA_ARCHITECTURES=90      # the target GPU's (80;90 by default)
+#        cmake --build build
+#      then copy the repository with build/ (tar or rsync -a, keeping timestamps so nothing looks
+#      stale) to the same absolute path on the GPU machine, and run
+#        S2S_GPU_CHECK_BUILD=0 bash scripts/gpu-check.sh
+#      CTest files hold absolute paths; at another path run the executables directly instead
+#      (build/test_cuda_smoke; each is a GoogleTest binary). The executables need at run time
+#      only shared libraries: the CUDA runtime and cuBLAS (from the toolkit there), and
+#      libopenblas.so.0 and libfmt.so.9 (check with ldd); where those are missing, copy them from
+#      the build machine into a folder and point LD_LIBRARY_PATH at it.
+#   2. Carry the dependencies instead, and build there: copy from the build machine the headers
+#      (/usr/include/{gtest,gmock,benchmark,CLI,nlohmann,fmt}, cblas.h and openblas_config.h),
+#      the libraries (libgtest*.a, libgmock*.a, libbenchmark*.a, libopenblas.a, libfmt.so*) and
+#      their CMake package files (lib/x86_64-linux-gnu/cmake/{GTest,benchmark,fmt},
+#      share/cmake/{CLI11,nlohmann_json}) into one prefix folder, e.g. deps/, keeping the
+#      layout, and configure with
+#        cmake -S . -B build -G Ninja -DCMAKE_PREFIX_PATH=$PWD/deps -DBLA_STATIC=ON \
+#              -DBLA_VENDOR=OpenBLAS -DCMAKE_LIBRARY_PATH=$PWD/deps/lib/x86_64-linux-gnu
+#      (static OpenBLAS also needs libgfortran at link time; the shared one only at run time).
+set -uo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+build="${S2S_BUILD_DIR:-build}"
+
+if [[ ! -f "$build/CTestTestfile.cmake" ]]; then
+  echo "== configure and build $build (it has no tests yet)"
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release || exit 1
+  cmake --build "$build" -j "$(nproc)" || exit 1
+elif [[ "${S2S_GPU_CHECK_BUILD:-0}" == 1 ]]; then
+  cmake --build "$build" -j "$(nproc)" || exit 1
+fi
+
+if command -v nvidia-smi >/dev/null 2>&1; then
+  nvidia-smi --query-gpu=index,name,memory.total,compute_cap,driver_version --format=csv \
+    2>/dev/null || true
+else
+  echo "(no nvidia-smi: probably no NVIDIA driver here; the GPU tests will report skipped)"
+fi
+
+echo "== ctest -L gpu"
+ctest_log="$(mktemp)"
+trap 'rm -f "$ctest_log"' EXIT
+ctest --test-dir "$build" -L gpu --output-on-failure 2>&1 | tee "$ctest_log"
+ctest_status=${PIPESTATUS[0]}
+skipped=$(grep -c 'Not Run (Skipped)\|\*\*\*Skipped' "$ctest_log" || true)
+summary_line=$(grep -E 'tests passed, [0-9]+ tests failed' "$ctest_log" | tail -n 1)
+
+# The GPU test executables, from ctest's own list (so the label is the only source of truth).
+mapfile -t executables < <(ctest --test-dir "$build" -L gpu --show-only=json-v1 2>/dev/null |
+  python3 -c '
+import json, sys
+seen = []
+for test in json.load(sys.stdin).get("tests", []):
+    command = test.get("command") or []
+    if command and command[0] not in seen:
+        seen.append(command[0])
+print("\n".join(seen))')
+
+sanitizer=""
+for candidate in "$(command -v compute-sanitizer 2>/dev/null || true)" \
+                 /usr/local/cuda/bin/compute-sanitizer \
+                 /usr/local/cuda/compute-sanitizer/compute-sanitizer; do
+  if [[ -n "$candidate" && -x "$candidate" ]]; then sanitizer="$candidate"; break; fi
+done
+
+gpu_present=0
+if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then gpu_present=1; fi
+
+memcheck_failures=0
+memcheck_report=()
+if [[ -z "$sanitizer" ]]; then
+  memcheck_report+=("memcheck: not run (compute-sanitizer is not installed)")
+elif [[ $gpu_present -eq 0 ]]; then
+  memcheck_report+=("memcheck: not run (no GPU)")
+else
+  for exe in "${executables[@]}"; do
+    [[ -n "$exe" ]] || continue
+    echo "== compute-sanitizer --tool memcheck $exe"
+    # API errors are not reported: the tests provoke some on purpose (an allocation larger than
+    # the device) and s2s checks every call itself; memcheck looks for bad memory accesses.
+    if "$sanitizer" --tool memcheck --leak-check full --report-api-errors no \
+         --error-exitcode 99 "$exe"; then
+      memcheck_report+=("memcheck: $(basename "$exe"): clean")
+    else
+      memcheck_report+=("memcheck: $(basename "$exe"): ERRORS (see above)")
+      memcheck_failures=$((memcheck_failures + 1))
+    fi
+  done
+fi
+
+echo
+echo "== GPU check summary"
+echo "gpu tests: ${summary_line:-no result} (${skipped} skipped); ctest exit status $ctest_status"
+echo "executables: ${executables[*]:-none}"
+printf '%s\n' "${memcheck_report[@]}"
+if [[ $ctest_status -ne 0 || $memcheck_failures -ne 0 ]]; then
+  echo "GPU CHECK FAILED"
+  exit 1
+fi
+if [[ $gpu_present -eq 0 ]]; then
+  echo "GPU check: nothing ran on a GPU (none here); the gpu tests skipped as they must"
+  exit 0
+fi
+if [[ $skipped -ne 0 ]]; then
+  # A GPU is here, so a skip means the build cannot use it (built without CUDA, no driver...).
+  echo "GPU CHECK FAILED: a GPU is present but $skipped gpu tests skipped (see their reasons)"
+  exit 1
+fi
+echo "GPU check passed"

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Builds s2s and runs everything a change must pass: the tests, an install into a staging
+# prefix, a downstream CMake project built against that install (which trains a tiny model),
+# and the pkg-config file. CUDA is built when nvcc exists (on PATH or /usr/local/cuda/bin);
+# GPU tests report skipped where no GPU is present.
+#
+# Environment: S2S_BUILD_DIR (default build), S2S_JOBS (default: all cores),
+#              S2S_ENABLE_CUDA (ON/OFF; default: ON when nvcc exists),
+#              S2S_CMAKE_ARGS (extra configure arguments, e.g. -DCMAKE_CUDA_ARCHITECTURES=90).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+bash scripts/setup.sh
+
+build="${S2S_BUILD_DIR:-build}"
+jobs="${S2S_JOBS:-$(nproc)}"
+case "$build" in /*) stage="$build/stage" ;; *) stage="$root/$build/stage" ;; esac
+
+# CMakeLists.txt finds /usr/local/cuda/bin/nvcc itself when it is not on PATH.
+cuda=OFF
+if command -v nvcc >/dev/null 2>&1 || [[ -x /usr/local/cuda/bin/nvcc ]]; then cuda=ON; fi
+cuda="${S2S_ENABLE_CUDA:-$cuda}"
+
+step() { printf '\n== %s\n' "$*"; }
+seconds() { date +%s; }
+
+t0=$(seconds)
+step "configure ($build, Release, CUDA $cuda)"
+# shellcheck disable=SC2086  # S2S_CMAKE_ARGS is a list of words on purpose
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DS2S_ENABLE_CUDA="$cuda" \
+  ${S2S_CMAKE_ARGS:-}
+
+step "build (-j$jobs)"
+cmake --build "$build" -j "$jobs"
+t1=$(seconds)
+
+step "tests"
+ctest --test-dir "$build" --output-on-failure -j "$jobs"
+t2=$(seconds)
+
+step "install into $stage"
+rm -rf "$stage"
+cmake --install "$build" --prefix "$stage"
+
+step "downstream project against the install"
+downstream="$build/downstream"
+rm -rf "$downstream"
+cmake -S examples/downstream -B "$downstream" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_PREFIX_PATH="$stage"
+cmake --build "$downstream" -j "$jobs"
+"$downstream/s2s_downstream"
+
+step "pkg-config"
+pc="$(find "$stage" -name s2s.pc -print -quit)"
+[[ -n "$pc" ]] || { echo "no s2s.pc under $stage" >&2; exit 1; }
+pc_flags="$(PKG_CONFIG_PATH="$(dirname "$pc")" pkg-config --cflags --libs --static s2s)"
+echo "pkg-config --cflags --libs --static s2s: $pc_flags"
+[[ "$pc_flags" == *"$stage/"* ]] || { echo "s2s.pc does not point into $stage" >&2; exit 1; }
+# Compile and link the downstream program with those flags alone.
+# shellcheck disable=SC2086
+g++ -std=c++17 -O1 -o "$downstream/s2s_downstream_pkgconfig" examples/downstream/main.cpp \
+  $pc_flags
+echo "linked $downstream/s2s_downstream_pkgconfig with pkg-config's flags"
+
+t3=$(seconds)
+step "done: configure+build $((t1 - t0)) s, tests $((t2 - t1)) s, install+downstream $((t3 - t2)) s"
