@@ -3,6 +3,11 @@
 # over each GPU test executable where compute-sanitizer is installed, and prints a summary.
 # Exit status 0 only when no test failed and memcheck found nothing. On a machine without a GPU
 # the GPU tests report skipped (and memcheck is not run: nothing would be checked).
+# Then, on a GPU, it runs the GPU benchmarks (build/bench_gpu_layers) and the PyTorch comparison
+# (bench/peers/torch_lstm.py; PyTorch optional) and prints their table with the summary, last.
+# Their times do not decide the exit status; a benchmark binary that fails does.
+# S2S_MEMCHECK_GTEST_FILTER=<filter> limits the tests memcheck runs (default: all);
+# S2S_GPU_CHECK_BENCH=0 skips the benchmarks.
 #
 # Usage: bash scripts/gpu-check.sh            (uses build/, configures and builds it if absent)
 #        S2S_BUILD_DIR=build-gpu bash scripts/gpu-check.sh
@@ -94,7 +99,7 @@ else
     # API errors are not reported: the tests provoke some on purpose (an allocation larger than
     # the device) and s2s checks every call itself; memcheck looks for bad memory accesses.
     if "$sanitizer" --tool memcheck --leak-check full --report-api-errors no \
-         --error-exitcode 99 "$exe"; then
+         --error-exitcode 99 "$exe" --gtest_filter="${S2S_MEMCHECK_GTEST_FILTER:-*}"; then
       memcheck_report+=("memcheck: $(basename "$exe"): clean")
     else
       memcheck_report+=("memcheck: $(basename "$exe"): ERRORS (see above)")
@@ -103,12 +108,43 @@ else
   done
 fi
 
+# GPU benchmarks, then the PyTorch comparison (which runs the benchmark binary's LSTM cases).
+bench_exe="$build/bench_gpu_layers"
+bench_failures=0
+bench_report=()
+peer_log="$(mktemp)"
+trap 'rm -f "$ctest_log" "$peer_log"' EXIT
+if [[ $gpu_present -eq 0 ]]; then
+  bench_report+=("benchmarks: not run (no GPU)")
+elif [[ "${S2S_GPU_CHECK_BENCH:-1}" == 0 ]]; then
+  bench_report+=("benchmarks: not run (S2S_GPU_CHECK_BENCH=0)")
+elif [[ ! -x "$bench_exe" ]]; then
+  bench_report+=("benchmarks: not run ($bench_exe not built: needs CUDA, S2S_BUILD_BENCHMARKS)")
+else
+  echo "== $bench_exe"
+  if "$bench_exe"; then
+    bench_report+=("benchmarks: $(basename "$bench_exe"): ran (times above)")
+  else
+    bench_report+=("benchmarks: $(basename "$bench_exe"): FAILED (see above)")
+    bench_failures=$((bench_failures + 1))
+  fi
+  echo "== python3 bench/peers/torch_lstm.py $bench_exe"
+  if python3 bench/peers/torch_lstm.py "$bench_exe" 2>&1 | tee "$peer_log"; then
+    bench_report+=("peer comparison: bench/peers/torch_lstm.py: ran (table below)")
+  else
+    bench_report+=("peer comparison: bench/peers/torch_lstm.py: FAILED (see above)")
+    bench_failures=$((bench_failures + 1))
+  fi
+fi
+
 echo
 echo "== GPU check summary"
 echo "gpu tests: ${summary_line:-no result} (${skipped} skipped); ctest exit status $ctest_status"
 echo "executables: ${executables[*]:-none}"
 printf '%s\n' "${memcheck_report[@]}"
-if [[ $ctest_status -ne 0 || $memcheck_failures -ne 0 ]]; then
+printf '%s\n' "${bench_report[@]}"
+sed -n '/^s2s LSTM layer vs/,$p' "$peer_log"
+if [[ $ctest_status -ne 0 || $memcheck_failures -ne 0 || $bench_failures -ne 0 ]]; then
   echo "GPU CHECK FAILED"
   exit 1
 fi

@@ -89,8 +89,8 @@ std::string framed(const std::string& header, const std::string& data = "") {
 
 // Source pairs with non-ASCII characters, so the vocabularies test UTF-8 in the metadata.
 TokenDataset sample_data() {
-  return encode_pairs({{"aé", "éa"}, {"b€", "€b"}, {"ab", "ba"}, {"€é", "é€"}, {"𝄞a", "a𝄞"},
-                       {"bb", "bb"}});
+  return encode_pairs(
+      {{"aé", "éa"}, {"b€", "€b"}, {"ab", "ba"}, {"€é", "é€"}, {"𝄞a", "a𝄞"}, {"bb", "bb"}});
 }
 
 ModelConfig token_config(const TokenDataset& data) {
@@ -310,9 +310,8 @@ TEST(CheckpointFormat, TensorsAndMetadataAsDocumented) {
   CheckpointData fresh = saved;
   fresh.training.best_valid_loss = std::numeric_limits<double>::infinity();
   const SafetensorsFile fresh_file = SafetensorsFile::parse(checkpoint_bytes(fresh), "memory");
-  EXPECT_TRUE(nlohmann::json::parse(fresh_file.metadata().at("training"))
-                  .at("best_valid_loss")
-                  .is_null());
+  EXPECT_TRUE(
+      nlohmann::json::parse(fresh_file.metadata().at("training")).at("best_valid_loss").is_null());
   // Without an optimizer there is no optimizer metadata and no optimizer tensor.
   CheckpointData bare = saved;
   bare.has_optimizer = false;
@@ -342,8 +341,8 @@ TEST(Safetensors, WriterAndReaderAgreeOnEveryDtype) {
     EXPECT_EQ(std::string(file.data(*e), e->end - e->begin),
               std::string(static_cast<const char*>(t.data), t.byte_size));
   }
-  EXPECT_ERROR_WITH(safetensors_bytes({{"a", "F32", {3}, bytes_of_32.data(), 8}}, {}),
-                    "'a'", "8 bytes given", "needs 12");
+  EXPECT_ERROR_WITH(safetensors_bytes({{"a", "F32", {3}, bytes_of_32.data(), 8}}, {}), "'a'",
+                    "8 bytes given", "needs 12");
   EXPECT_ERROR_WITH(safetensors_bytes({{"a", "Q7", {1}, bytes_of_32.data(), 1}}, {}),
                     "unknown dtype 'Q7'", "F32");
 }
@@ -429,11 +428,11 @@ TEST(CheckpointRefuses, HeaderLengths) {
 
 TEST(CheckpointRefuses, DuplicateKeys) {
   const std::string entry = R"({"dtype":"U8","shape":[1],"data_offsets":[0,1]})";
-  EXPECT_REFUSED(framed("{\"a\":" + entry + ",\"a\":" + entry + "}", "x"),
-                 "repeats the key 'a'", "once");
-  EXPECT_REFUSED(framed(R"({"a":{"dtype":"U8","shape":[1],"shape":[1],"data_offsets":[0,1]}})",
-                        "x"),
-                 "repeats the key 'shape'");
+  EXPECT_REFUSED(framed("{\"a\":" + entry + ",\"a\":" + entry + "}", "x"), "repeats the key 'a'",
+                 "once");
+  EXPECT_REFUSED(
+      framed(R"({"a":{"dtype":"U8","shape":[1],"shape":[1],"data_offsets":[0,1]}})", "x"),
+      "repeats the key 'shape'");
   EXPECT_REFUSED(framed(R"({"__metadata__":{"k":"1","k":"2"}})"), "repeats the key 'k'");
 }
 
@@ -455,17 +454,21 @@ TEST(CheckpointRefuses, OffsetsThatDoNotTileTheData) {
   EXPECT_REFUSED(framed(two("[0,8]", "[8,16]"), std::string(12, '\0')),
                  "tensor 'b' at bytes [8, 16) ends beyond the data section, which has 12 bytes");
   // Offsets near 2^64 must not wrap around.
-  EXPECT_REFUSED(framed(R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[18446744073709551615,0]}})"),
-                 "end before they begin");
   EXPECT_REFUSED(
-      framed(R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[18446744073709551615,18446744073709551616]}})"),
+      framed(R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[18446744073709551615,0]}})"),
+      "end before they begin");
+  EXPECT_REFUSED(
+      framed(
+          R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[18446744073709551615,18446744073709551616]}})"),
       "data_offsets", "two non-negative integers");
 }
 
 TEST(CheckpointRefuses, BadEntries) {
-  const auto one = [](const std::string& fields) { return framed("{\"a\":{" + fields + "}}", "1234"); };
-  EXPECT_REFUSED(one(R"("dtype":"F33","shape":[1],"data_offsets":[0,4])"),
-                 "tensor 'a'", "unknown dtype 'F33'", "F32, F64");
+  const auto one = [](const std::string& fields) {
+    return framed("{\"a\":{" + fields + "}}", "1234");
+  };
+  EXPECT_REFUSED(one(R"("dtype":"F33","shape":[1],"data_offsets":[0,4])"), "tensor 'a'",
+                 "unknown dtype 'F33'", "F32, F64");
   EXPECT_REFUSED(one(R"("dtype":"F32","shape":[-1],"data_offsets":[0,4])"),
                  "shape entry -1 is not a non-negative integer");
   EXPECT_REFUSED(one(R"("dtype":"F32","shape":[1.0],"data_offsets":[0,4])"),
@@ -474,14 +477,14 @@ TEST(CheckpointRefuses, BadEntries) {
                  "shape is a JSON string");
   EXPECT_REFUSED(one(R"("dtype":"F32","shape":[2],"data_offsets":[0,4])"),
                  "shape [2] of F32 needs 8 bytes, but data_offsets [0, 4] hold 4");
-  EXPECT_REFUSED(one(R"("dtype":"F32","shape":[4611686018427387904,4611686018427387904],"data_offsets":[0,4])"),
-                 "larger than any file");
+  EXPECT_REFUSED(
+      one(R"("dtype":"F32","shape":[4611686018427387904,4611686018427387904],"data_offsets":[0,4])"),
+      "larger than any file");
   EXPECT_REFUSED(one(R"("dtype":"F32","shape":[1])"), "no data_offsets field");
   EXPECT_REFUSED(one(R"("dtype":"F32","shape":[1],"data_offsets":[0,4],"extra":1)"),
                  "unexpected field 'extra'", "allowed: dtype, shape, data_offsets");
   EXPECT_REFUSED(framed(R"({"a":[1,2]})"), "the entry is a JSON array");
-  EXPECT_REFUSED(framed(R"({"__metadata__":{"k":1}})"), "__metadata__ value 'k'",
-                 "strings only");
+  EXPECT_REFUSED(framed(R"({"__metadata__":{"k":1}})"), "__metadata__ value 'k'", "strings only");
   EXPECT_REFUSED(framed(R"({"__metadata__":[]})"), "__metadata__ is a JSON array");
   // Dimensions beyond int64 are refused; a zero-size tensor with a huge dimension is fine
   // (its size is 0, and nothing overflows on the way).
@@ -502,7 +505,8 @@ struct OwnedTensor {
 };
 
 // A valid checkpoint's tensors and metadata, edited, written back.
-std::string edited(const std::function<void(std::vector<OwnedTensor>&, SafetensorsMetadata&)>& edit) {
+std::string edited(
+    const std::function<void(std::vector<OwnedTensor>&, SafetensorsMetadata&)>& edit) {
   const SafetensorsFile file = SafetensorsFile::parse(checkpoint_bytes(trained_checkpoint()), "x");
   std::vector<OwnedTensor> tensors;
   for (const auto& e : file.entries())
@@ -521,8 +525,8 @@ OwnedTensor& tensor_named(std::vector<OwnedTensor>& tensors, const std::string& 
   throw std::runtime_error("no tensor " + name);
 }
 
-void set_json_field(SafetensorsMetadata& metadata, const std::string& key,
-                    const std::string& field, const nlohmann::json& value) {
+void set_json_field(SafetensorsMetadata& metadata, const std::string& key, const std::string& field,
+                    const nlohmann::json& value) {
   auto j = nlohmann::json::parse(metadata.at(key));
   j[field] = value;
   metadata[key] = j.dump();
@@ -550,8 +554,7 @@ TEST(CheckpointRefuses, WrongShapeForTheConfig) {
 }
 
 TEST(CheckpointRefuses, MissingOrBadMetadata) {
-  EXPECT_REFUSED(edited([](auto&, auto& m) { m.erase("config"); }), "no 'config'",
-                 "__metadata__");
+  EXPECT_REFUSED(edited([](auto&, auto& m) { m.erase("config"); }), "no 'config'", "__metadata__");
   EXPECT_REFUSED(edited([](auto&, auto& m) { m.erase("format"); }), "not an s2s checkpoint",
                  "s2s-checkpoint-1");
   EXPECT_REFUSED(edited([](auto&, auto& m) { m["format"] = "\"s2s-checkpoint-9\""; }),
@@ -566,8 +569,9 @@ TEST(CheckpointRefuses, MissingOrBadMetadata) {
                  "layers is 1.5", "an integer");
   EXPECT_REFUSED(edited([](auto&, auto& m) { set_json_field(m, "config", "colour", "red"); }),
                  "unknown field 'colour'");
-  EXPECT_REFUSED(edited([](auto&, auto& m) { m["config"] = "{\"cell\":\"lstm\",\"cell\":\"gru\"}"; }),
-                 "'config' repeats the key 'cell'");
+  EXPECT_REFUSED(
+      edited([](auto&, auto& m) { m["config"] = "{\"cell\":\"lstm\",\"cell\":\"gru\"}"; }),
+      "'config' repeats the key 'cell'");
   EXPECT_REFUSED(edited([](auto&, auto& m) {
                    m["source_vocab"] = "[\"a\", \"b\"]";  // the config says 8 tokens
                  }),
@@ -600,9 +604,8 @@ TEST(CheckpointRefuses, MissingAndUnexpectedTensors) {
                  "unexpected tensor 'encoder.rnn.weight_ih_l7'");
   EXPECT_REFUSED(edited([](auto&, auto& m) { m.erase("optimizer"); }),
                  "optimizer tensor 'optimizer.m.", "no 'optimizer' in the __metadata__");
-  EXPECT_REFUSED(
-      edited([](auto&, auto& m) { set_json_field(m, "optimizer", "kind", "sgd"); }),
-      "unexpected tensor 'optimizer.m.");  // SGD without momentum keeps no state
+  EXPECT_REFUSED(edited([](auto&, auto& m) { set_json_field(m, "optimizer", "kind", "sgd"); }),
+                 "unexpected tensor 'optimizer.m.");  // SGD without momentum keeps no state
 }
 
 TEST(CheckpointRefuses, NonFiniteValues) {

@@ -74,7 +74,8 @@ int run_eval(EvalArgs& a) {
 
   fmt::print("model: {}\ndata: {}\n", a.model, what);
   fmt::print("loss            {:.4f}\n", r.loss);
-  fmt::print("token accuracy  {:.4f} ({}/{}, teacher forcing, end token included)\n",
+  fmt::print("token accuracy  {:.4f} ({}/{} target tokens, end token included; teacher forcing "
+             "models see the true previous token)\n",
              r.accuracy(), r.correct_tokens, r.total_tokens);
   fmt::print("exact match     {:.4f} ({}/{}, greedy decoding)\n", r.exact_match(), r.exact,
              r.examples);

@@ -43,7 +43,7 @@ TaskDefaults defaults_for(const std::string& task) {
   if (task == "digits-words") return {32, "teacher_forcing", 300, 2, 0.0, 0, 0.0};       // 000
   if (task == "addition" || task == "subtraction" || task == "pq")
     return {128, "repeat", 50, 128, 0.1, 3, 0.0};                                       // 001
-  if (task == "progression") return {200, "teacher_forcing", 60, 1, 0.1, 0, 1e-5};      // 002
+  if (task == "progression") return {200, "teacher_forcing", 150, 1, 0.0, 0, 1e-5};     // 002
   if (task == "copy" || task == "reverse") return {128, "teacher_forcing", 20, 64, 0.1, 3, 0.0};
   return {128, "teacher_forcing", 20, 64, 0.1, 0, 0.0};  // pair files
 }
@@ -54,12 +54,13 @@ const char* kDefaultsTable =
     "  digits-words (seed 000)   32     teacher_forcing  300    2     0      off\n"
     "  addition, subtraction, pq 128    repeat           50     128   0.1    3 (min-delta 0.001)\n"
     "    (seed 001)\n"
-    "  progression (seed 002)    200    teacher_forcing  60     1     0.1    off; --decay 1e-5;\n"
+    "  progression (seed 002)    200    teacher_forcing  150    1     0      off; --decay 1e-5;\n"
     "                                                                        real-valued inputs\n"
     "  copy, reverse             128    teacher_forcing  20     64    0.1    3 (min-delta 0.001)\n"
     "  --data FILE               128    teacher_forcing  20     64    0.1    off\n"
     "progression: the seed's x -> 3x mod 50; --digits is the sequence length (default 10),\n"
     "--size the number of sequences (default 50), inputs are x/50, targets 50 classes.\n"
+    "Without a validation set, exact match is measured on the training data each epoch.\n"
     "Seeds: --seed drives the task's data, the model's initialisation, the validation split\n"
     "and the shuffles; the same flags give the same run.";
 
@@ -117,10 +118,13 @@ std::string padded(const std::string& s, std::size_t width) {
 void print_samples(Seq2Seq& model, const SequenceData& data, const Presentation& presentation,
                    int count, std::uint64_t seed, bool color) {
   if (count <= 0 || data.size() == 0) return;
+  // Distinct examples: the first `count` of a seeded partial shuffle.
   Rng rng(seed);
-  std::vector<std::size_t> picks;
-  for (int i = 0; i < count && static_cast<std::size_t>(i) < data.size(); ++i)
-    picks.push_back(static_cast<std::size_t>(rng.below(data.size())));
+  std::vector<std::size_t> all(data.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  const std::size_t n = std::min(all.size(), static_cast<std::size_t>(count));
+  for (std::size_t i = 0; i < n; ++i) std::swap(all[i], all[i + rng.below(all.size() - i)]);
+  const std::vector<std::size_t> picks(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n));
   const auto predicted = predict(model, data, picks);
   std::vector<std::vector<std::string>> rows;
   std::size_t w0 = 5, w1 = 6, w2 = 10;
@@ -266,7 +270,6 @@ int run_train(TrainArgs& a) {
   Json data_json;
   std::string out = a.out;
   if (resuming) {
-    check_writable_file(a.resume, "--resume");  // it is rewritten every epoch by default
     checkpoint = std::make_unique<CheckpointData>(load_checkpoint(a.resume));
     require(checkpoint->has_optimizer,
             "--resume " + a.resume + ": the checkpoint has no optimizer state to continue from");
@@ -313,10 +316,12 @@ int run_train(TrainArgs& a) {
     options.min_delta = a.min_delta;
   }
   options.shuffle_seed = spec.shuffle_seed();
+  // Without a validation set, greedy exact match is measured on the training data instead.
+  options.train_exact_match = spec.valid_split == 0 && spec.valid_file.empty();
 
   // ---- 3. Outputs: checked now, so a run never fails after hours for a missing folder. ----
   if (!out.empty()) {
-    check_writable_file(out, "--out");
+    check_writable_file(out, out == a.resume && !a.given("--out") ? "--resume" : "--out");
     options.checkpoint_path = out;
     options.best_checkpoint_path = best_checkpoint_path(out);
   }
@@ -419,14 +424,19 @@ int run_train(TrainArgs& a) {
     std::fflush(stdout);
   });
   const auto history = trainer.fit();
+  if (history.empty()) {  // a resumed run that early stopping had already ended
+    if (!a.quiet)
+      fmt::print("nothing to do: early stopping ended this run at epoch {} (validation loss did "
+                 "not improve by {} for {} epochs)\n", done, options.min_delta,
+                 options.patience);
+    return 0;
+  }
   if (!a.quiet) {
     if (trainer.stopped_early())
       fmt::print("early stopping: validation loss did not improve by {} for {} epochs\n",
                  options.min_delta, options.patience);
-    if (!history.empty()) {
-      const EpochMetrics& last = history.back();
-      fmt::print("done: epoch {} - {}\n", last.epoch, Progress::metrics_text(last));
-    }
+    const EpochMetrics& last = history.back();
+    fmt::print("done: epoch {} - {}\n", last.epoch, Progress::metrics_text(last));
     if (!out.empty()) {
       fmt::print("saved {}\n", out);
       if (std::isfinite(trainer.state().best_valid_loss))
@@ -460,7 +470,7 @@ Subcommand add_train_command(CLI::App& parent) {
           ->group("Data"));
   add(app->add_option("--valid-split", a.valid_split,
                       "Fraction held out for validation after one seeded shuffle, 0 <= split < 1 "
-                      "(default: per task, 0.1; digits-words 0)")
+                      "(default: per task, 0.1; digits-words and progression 0)")
           ->group("Data"));
   add(app->add_option("--digits", a.digits,
                       "addition/subtraction: digits per operand (default 3/5); copy/reverse: "
@@ -553,8 +563,9 @@ Subcommand add_train_command(CLI::App& parent) {
                       "optimizer")
           ->group("Output"));
   add(app->add_option("--metrics", a.metrics,
-                      "JSON lines, one per epoch: loss, accuracy, val_loss, val_accuracy, "
-                      "val_exact_match, seconds, examples_per_second, lr (appended when resuming)")
+                      "JSON lines, one per epoch: epoch, loss, accuracy, exact_match (without a "
+                      "validation set), val_loss, val_accuracy, val_exact_match, seconds, "
+                      "examples_per_second, lr (appended to when resuming)")
           ->group("Output"));
   add(app->add_option("--samples", a.samples,
                       "Validation examples shown with predictions after each epoch")

@@ -75,10 +75,4 @@ void check_cuda_device(int device) {
     throw not_covered(" (the runtime finds no loadable kernel image for it)");
 }
 
-std::unique_ptr<Ops<float>> make_cuda_ops(int device) {
-  (void)device;
-  throw Error("the CUDA backend's layer ops are not implemented yet in this version of s2s; "
-              "use --device cpu");
-}
-
 }  // namespace s2s

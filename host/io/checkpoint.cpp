@@ -1,6 +1,8 @@
 // Checkpoints as .safetensors files: parameters under their PyTorch names, optimizer state as
 // "optimizer.<state>.<parameter>" tensors, and config, vocabularies, optimizer and training
 // state as JSON texts in __metadata__ (checkpoint.h says what each holds).
+#include "s2s/checkpoint.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,7 +19,6 @@
 
 #include "io/checkpoint_bytes.h"
 #include "io/safetensors.h"
-#include "s2s/checkpoint.h"
 #include "s2s/error.h"
 #include "s2s/vocab.h"
 
@@ -80,22 +81,24 @@ Json config_json(const ModelConfig& c) {
 }
 
 Json optimizer_json(const OptimizerConfig& o, std::int64_t step) {
-  return Json{{"kind", to_string(o.kind)},       {"learning_rate", o.learning_rate},
-              {"momentum", o.momentum},          {"beta1", o.beta1},
-              {"beta2", o.beta2},                {"epsilon", o.epsilon},
-              {"decay", o.decay},                {"clip_norm", o.clip_norm},
+  return Json{{"kind", to_string(o.kind)},
+              {"learning_rate", o.learning_rate},
+              {"momentum", o.momentum},
+              {"beta1", o.beta1},
+              {"beta2", o.beta2},
+              {"epsilon", o.epsilon},
+              {"decay", o.decay},
+              {"clip_norm", o.clip_norm},
               {"step", step}};
 }
 
 Json training_json(const TrainingState& t) {
   Json best = nullptr;  // JSON has no infinity: null stands for "no validation loss yet"
   if (!std::isinf(t.best_valid_loss)) best = t.best_valid_loss;
-  return Json{{"epoch", t.epoch},
-              {"step", t.step},
-              {"best_valid_loss", best},
-              {"epochs_without_improvement", t.epochs_without_improvement},
-              {"rng_state", t.rng_state},
-              {"data_json", t.data_json}};
+  return Json{
+      {"epoch", t.epoch},         {"step", t.step},
+      {"best_valid_loss", best},  {"epochs_without_improvement", t.epochs_without_improvement},
+      {"rng_state", t.rng_state}, {"data_json", t.data_json}};
 }
 
 Json vocab_json(const Vocabulary& v) { return Json(v.symbols()); }
@@ -103,8 +106,7 @@ Json vocab_json(const Vocabulary& v) { return Json(v.symbols()); }
 // Reads the fields of one metadata object, naming the metadata key in every message.
 class FieldReader {
  public:
-  FieldReader(const nlohmann::json& object, std::string what,
-              std::vector<std::string> fields)
+  FieldReader(const nlohmann::json& object, std::string what, std::vector<std::string> fields)
       : object_(object), what_(std::move(what)) {
     std::string allowed;
     for (const auto& f : fields) allowed += (allowed.empty() ? "" : ", ") + f;
@@ -113,8 +115,8 @@ class FieldReader {
                   allowed + ")");
     for (auto it = object.begin(); it != object.end(); ++it)
       if (std::find(fields.begin(), fields.end(), it.key()) == fields.end())
-        throw Error(what_ + " has an unknown field " + in_quotes(it.key()) + " (allowed: " +
-                    allowed + ")");
+        throw Error(what_ + " has an unknown field " + in_quotes(it.key()) +
+                    " (allowed: " + allowed + ")");
     for (const auto& f : fields)
       if (!object.contains(f)) throw Error(what_ + " lacks the field " + in_quotes(f));
   }
@@ -141,13 +143,15 @@ class FieldReader {
   }
   double number(const std::string& field) const {
     const auto& v = object_[field];
-    if (!v.is_number()) throw Error(what_ + ": " + field + " is " + describe(v) + " (allowed: a number)");
+    if (!v.is_number())
+      throw Error(what_ + ": " + field + " is " + describe(v) + " (allowed: a number)");
     return v.get<double>();
   }
   const nlohmann::json& value(const std::string& field) const { return object_[field]; }
   std::string string(const std::string& field) const {
     const auto& v = object_[field];
-    if (!v.is_string()) throw Error(what_ + ": " + field + " is " + describe(v) + " (allowed: a string)");
+    if (!v.is_string())
+      throw Error(what_ + ": " + field + " is " + describe(v) + " (allowed: a string)");
     return v.get<std::string>();
   }
   // An enum by name through parse (which throws naming the allowed names).
@@ -171,10 +175,10 @@ class FieldReader {
 };
 
 ModelConfig config_from_json(const nlohmann::json& j, const std::string& what) {
-  const FieldReader r(j, what,
-                      {"cell", "hidden_size", "layers", "mode", "input", "source_vocab_size",
-                       "source_features", "embedding_size", "output", "target_vocab_size",
-                       "target_features", "max_target_length"});
+  const FieldReader r(
+      j, what,
+      {"cell", "hidden_size", "layers", "mode", "input", "source_vocab_size", "source_features",
+       "embedding_size", "output", "target_vocab_size", "target_features", "max_target_length"});
   ModelConfig c;
   c.cell = r.name("cell", parse_cell);
   c.hidden_size = r.int32("hidden_size");
@@ -220,9 +224,9 @@ OptimizerConfig optimizer_from_json(const nlohmann::json& j, const std::string& 
 }
 
 TrainingState training_from_json(const nlohmann::json& j, const std::string& what) {
-  const FieldReader r(j, what,
-                      {"epoch", "step", "best_valid_loss", "epochs_without_improvement",
-                       "rng_state", "data_json"});
+  const FieldReader r(
+      j, what,
+      {"epoch", "step", "best_valid_loss", "epochs_without_improvement", "rng_state", "data_json"});
   constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
   TrainingState t;
   t.epoch = r.integer("epoch", 0, kMax);
@@ -277,8 +281,8 @@ void read_tensor(const SafetensorsFile& file, const std::string& name, const Sha
                  float* out) {
   const SafetensorsEntry* entry = file.find(name);
   if (!entry)
-    throw Error(file.source() + ": missing tensor " + in_quotes(name) + " (the config needs it, F32 " +
-                shape_string(shape) + ")");
+    throw Error(file.source() + ": missing tensor " + in_quotes(name) +
+                " (the config needs it, F32 " + shape_string(shape) + ")");
   if (entry->dtype != "F32")
     throw Error(file.source() + ": tensor " + in_quotes(name) + " has dtype " + entry->dtype +
                 " (allowed: F32)");
@@ -296,8 +300,9 @@ void write_atomically(const std::string& path,
                       const std::vector<std::pair<const char*, std::size_t>>& pieces,
                       const std::string& what) {
   const auto slash = path.find_last_of('/');
-  const std::string folder =
-      slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  const std::string folder = slash == std::string::npos ? "."
+                             : slash == 0               ? "/"
+                                                        : path.substr(0, slash);
   if (slash != std::string::npos && slash + 1 == path.size())
     throw Error(what + ": the path ends with '/' (give a file name)");
   struct stat info;
@@ -360,8 +365,8 @@ Contents contents_of(const CheckpointData& c) {
   Contents out;
   const auto layout = parameter_layout(c.config);
   auto add = [&](const std::string& name, const ParameterInfo& info, const float* values) {
-    out.tensors.push_back({name, "F32", info.shape, values + info.offset,
-                           info.size() * sizeof(float)});
+    out.tensors.push_back(
+        {name, "F32", info.shape, values + info.offset, info.size() * sizeof(float)});
   };
   for (const auto& info : layout) add(info.name, info, c.parameters.data());
   for (const auto& [state, values] : c.optimizer_state)
@@ -374,7 +379,8 @@ Contents contents_of(const CheckpointData& c) {
   out.metadata["config"] = text(config_json(c.config));
   out.metadata["source_vocab"] = text(vocab_json(c.source_vocab));
   out.metadata["target_vocab"] = text(vocab_json(c.target_vocab));
-  if (c.has_optimizer) out.metadata["optimizer"] = text(optimizer_json(c.optimizer, c.optimizer_step));
+  if (c.has_optimizer)
+    out.metadata["optimizer"] = text(optimizer_json(c.optimizer, c.optimizer_step));
   out.metadata["training"] = text(training_json(c.training));
   return out;
 }
@@ -394,9 +400,8 @@ void check_checkpoint(const CheckpointData& c, const std::string& what) {
            " tokens (specials included), the config's " + side + "_vocab_size is " +
            std::to_string(size));
     if (!tokens && !vocab.symbols().empty())
-      fail(std::string("the config has ") + side + " features, but a " + side +
-           " vocabulary of " + std::to_string(vocab.symbols().size()) +
-           " symbols was given (allowed: an empty one)");
+      fail(std::string("the config has ") + side + " features, but a " + side + " vocabulary of " +
+           std::to_string(vocab.symbols().size()) + " symbols was given (allowed: an empty one)");
   };
   check_vocab(c.source_vocab, c.config.input != InputKind::features, c.config.source_vocab_size,
               "source");
@@ -456,7 +461,8 @@ void check_checkpoint(const CheckpointData& c, const std::string& what) {
     fail("training state: epoch, step and epochs_without_improvement must be 0 or more (given " +
          std::to_string(t.epoch) + ", " + std::to_string(t.step) + ", " +
          std::to_string(t.epochs_without_improvement) + ")");
-  if (std::isnan(t.best_valid_loss) || t.best_valid_loss == -std::numeric_limits<double>::infinity())
+  if (std::isnan(t.best_valid_loss) ||
+      t.best_valid_loss == -std::numeric_limits<double>::infinity())
     fail("training state: best_valid_loss is " + std::to_string(t.best_valid_loss) +
          " (allowed: a finite number, or +infinity for none yet)");
 }
@@ -470,9 +476,7 @@ CheckpointData checkpoint_of(const Seq2Seq& model, const Vocabulary& source_voca
   c.training = training;
   c.parameters = model.parameters();
   c.optimizer_state = model.optimizer_state();
-  // Seq2Seq has no has_optimizer(): without one, optimizer() is the default (Adam) config and
-  // there is no state, while a set Adam always has state; so only SGD can have none.
-  c.has_optimizer = !c.optimizer_state.empty() || model.optimizer().kind == OptimizerKind::sgd;
+  c.has_optimizer = model.has_optimizer();
   if (c.has_optimizer) {
     c.optimizer = model.optimizer();
     c.optimizer_step = model.optimizer_step();
@@ -521,8 +525,8 @@ CheckpointData checkpoint_from(const SafetensorsFile& file) {
   const auto optimizer = metadata_json(metadata, "optimizer", false, source);
   c.has_optimizer = !optimizer.is_null();
   if (c.has_optimizer)
-    c.optimizer = optimizer_from_json(optimizer, source + ": __metadata__ 'optimizer'",
-                                      c.optimizer_step);
+    c.optimizer =
+        optimizer_from_json(optimizer, source + ": __metadata__ 'optimizer'", c.optimizer_step);
   c.training = training_from_json(metadata_json(metadata, "training", true, source),
                                   source + ": __metadata__ 'training'");
 

@@ -81,10 +81,10 @@ void append_u64_le(std::string& out, std::uint64_t value) {
 // repetition instead. One key set per open object, innermost last.
 struct DuplicateKeyFinder {
   std::vector<std::set<std::string>> open_objects;
-  std::string duplicate;
-  int duplicate_depth = -1;
+  bool found = false;
+  std::string duplicate;  // the first repeated key, when found
 
-  bool operator()(int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+  bool operator()(int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
     using Event = nlohmann::json::parse_event_t;
     if (event == Event::object_start) {
       open_objects.emplace_back();
@@ -92,9 +92,9 @@ struct DuplicateKeyFinder {
       if (!open_objects.empty()) open_objects.pop_back();
     } else if (event == Event::key && !open_objects.empty() && parsed.is_string()) {
       const auto& key = parsed.get_ref<const std::string&>();
-      if (!open_objects.back().insert(key).second && duplicate_depth < 0) {
+      if (!open_objects.back().insert(key).second && !found) {
+        found = true;
         duplicate = key;
-        duplicate_depth = depth;
       }
     }
     return true;
@@ -103,8 +103,7 @@ struct DuplicateKeyFinder {
 
 }  // namespace
 
-nlohmann::json parse_json_unique_keys(const char* begin, const char* end,
-                                     const std::string& what) {
+nlohmann::json parse_json_unique_keys(const char* begin, const char* end, const std::string& what) {
   nlohmann::json value;
   DuplicateKeyFinder duplicates;
   try {
@@ -116,7 +115,7 @@ nlohmann::json parse_json_unique_keys(const char* begin, const char* end,
   } catch (const nlohmann::json::exception& e) {
     throw Error(what + " is not valid UTF-8 JSON (" + e.what() + ")");
   }
-  if (duplicates.duplicate_depth >= 0)
+  if (duplicates.found)
     throw Error(what + " repeats the key " + in_quotes(duplicates.duplicate) +
                 " (every key must appear once)");
   return value;
@@ -146,13 +145,12 @@ std::string safetensors_header(const std::vector<SafetensorsTensorRef>& tensors,
   for (const auto& t : tensors) {
     const std::string where = what + ": tensor " + in_quotes(t.name) + ": ";
     if (t.name.empty()) throw Error(what + ": a tensor has an empty name");
-    if (t.name == "__metadata__")
-      throw Error(where + "the name is reserved for the metadata");
+    if (t.name == "__metadata__") throw Error(where + "the name is reserved for the metadata");
     if (header.contains(t.name)) throw Error(where + "the name appears twice");
     const std::size_t element_bytes = safetensors_dtype_size(t.dtype);
     if (element_bytes == 0)
-      throw Error(where + "unknown dtype '" + t.dtype + "' (allowed: " +
-                  safetensors_dtype_names() + ")");
+      throw Error(where + "unknown dtype '" + t.dtype + "' (allowed: " + safetensors_dtype_names() +
+                  ")");
     std::uint64_t bytes = element_bytes;
     for (const auto d : t.shape) {
       if (d < 0) throw Error(where + "negative dimension in shape " + shape_string(t.shape));
@@ -204,12 +202,11 @@ SafetensorsFile SafetensorsFile::parse(std::string bytes, const std::string& sou
   const std::uint64_t header_length = read_u64_le(bytes);
   const std::uint64_t after_length = bytes.size() - 8;
   if (header_length > kSafetensorsMaxHeaderBytes)
-    throw fail("the header length is " + std::to_string(header_length) + " bytes (allowed: at most " +
-               std::to_string(kSafetensorsMaxHeaderBytes) + ")");
-  if (header_length > after_length)
     throw fail("the header length is " + std::to_string(header_length) +
-               " bytes, but only " + std::to_string(after_length) +
-               " bytes follow the 8-byte length (truncated file?)");
+               " bytes (allowed: at most " + std::to_string(kSafetensorsMaxHeaderBytes) + ")");
+  if (header_length > after_length)
+    throw fail("the header length is " + std::to_string(header_length) + " bytes, but only " +
+               std::to_string(after_length) + " bytes follow the 8-byte length (truncated file?)");
   const std::size_t data_start = 8 + static_cast<std::size_t>(header_length);
   const std::uint64_t data_size = bytes.size() - data_start;
 
@@ -295,8 +292,8 @@ SafetensorsFile SafetensorsFile::parse(std::string bytes, const std::string& sou
       throw fail(where + "data_offsets " + offsets_string(offsets) + " end before they begin");
     if (entry.end - entry.begin != byte_count)
       throw fail(where + "shape " + shape_string(entry.shape) + " of " + entry.dtype + " needs " +
-                 std::to_string(byte_count) + " bytes, but data_offsets " + offsets_string(offsets) +
-                 " hold " + std::to_string(entry.end - entry.begin));
+                 std::to_string(byte_count) + " bytes, but data_offsets " +
+                 offsets_string(offsets) + " hold " + std::to_string(entry.end - entry.begin));
     file.entries_.push_back(std::move(entry));
   }
 
@@ -328,9 +325,10 @@ SafetensorsFile SafetensorsFile::parse(std::string bytes, const std::string& sou
     previous = &e;
   }
   if (expected != data_size)
-    throw fail(std::to_string(data_size - expected) + " trailing bytes after the last tensor's data " +
-               "(the data section has " + std::to_string(data_size) + " bytes, the tensors cover " +
-               std::to_string(expected) + "; the tensors' bytes must tile it exactly)");
+    throw fail(std::to_string(data_size - expected) +
+               " trailing bytes after the last tensor's data " + "(the data section has " +
+               std::to_string(data_size) + " bytes, the tensors cover " + std::to_string(expected) +
+               "; the tensors' bytes must tile it exactly)");
 
   for (std::size_t i = 0; i < file.entries_.size(); ++i) file.index_[file.entries_[i].name] = i;
   file.bytes_ = std::move(bytes);

@@ -665,6 +665,10 @@ void BasicSeq2Seq<T>::set_optimizer(const OptimizerConfig& optimizer) {
   impl_->set_optimizer(optimizer);
 }
 template <typename T>
+bool BasicSeq2Seq<T>::has_optimizer() const {
+  return impl_->has_optimizer;
+}
+template <typename T>
 const OptimizerConfig& BasicSeq2Seq<T>::optimizer() const {
   return impl_->optimizer;
 }

@@ -65,6 +65,7 @@ class BasicSeq2Seq {
 
   // Optimizer: set (or replace, resetting its state) before train_step.
   void set_optimizer(const OptimizerConfig& optimizer);
+  bool has_optimizer() const;  // whether set_optimizer was called
   const OptimizerConfig& optimizer() const;
   std::int64_t optimizer_step() const;  // updates made so far
   // forward_backward, clipping, one optimizer update. Throws Error, leaving the parameters

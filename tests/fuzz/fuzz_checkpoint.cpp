@@ -11,8 +11,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   s2s::CheckpointData checkpoint;
   try {
-    checkpoint = s2s::parse_checkpoint(std::string(reinterpret_cast<const char*>(data), size),
-                                       "fuzz-input");
+    checkpoint =
+        s2s::parse_checkpoint(std::string(reinterpret_cast<const char*>(data), size), "fuzz-input");
   } catch (const s2s::Error&) {
     return 0;
   }

@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Seed 001's Keras addition model (LSTM -> RepeatVector -> LSTM -> softmax), trained on a pair
+file written by `s2s gen`, so that s2s and Keras see the same questions; one JSON line per epoch.
+
+    s2s gen --task addition --digits 3 --reverse --size 50000 > pairs.tsv
+    python3 bench/peers/keras_addition.py pairs.tsv --epochs 30 --metrics keras.jsonl
+
+Needs TensorFlow (`python3 -m pip install tensorflow-cpu`); runs on the CPU. The validation set
+is the last 10% of the file, as `s2s train --data pairs.tsv --valid-split 0.1` takes it when the
+file is given unshuffled (use the same seed and split on both sides; see scripts/compare_keras.sh).
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # the comparison is CPU against CPU
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def read_pairs(path):
+    pairs = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n").rstrip("\r")
+            if not line:
+                continue
+            inp, target = line.split("\t")[:2]
+            pairs.append((inp, target))
+    return pairs
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pairs", help="TSV of input<TAB>target lines (s2s gen)")
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--valid-split", type=float, default=0.1)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=0, help="TF intra-op threads (0: TF's choice)")
+    parser.add_argument("--metrics", help="write one JSON object per epoch here")
+    args = parser.parse_args()
+
+    import numpy as np
+    import tensorflow as tf
+    from tensorflow import keras
+
+    tf.keras.utils.set_random_seed(args.seed)
+    if args.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+
+    pairs = read_pairs(args.pairs)
+    chars = sorted({c for inp, tgt in pairs for c in inp + tgt})
+    index = {c: i for i, c in enumerate(chars)}
+    in_len = max(len(p[0]) for p in pairs)
+    out_len = max(len(p[1]) for p in pairs)
+
+    def one_hot(texts, length):
+        x = np.zeros((len(texts), length, len(chars)), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for t, c in enumerate(text.ljust(length)):
+                x[i, t, index[c]] = 1
+        return x
+
+    x = one_hot([p[0] for p in pairs], in_len)
+    y = one_hot([p[1] for p in pairs], out_len)
+    split = len(pairs) - int(round(len(pairs) * args.valid_split))
+    x_train, y_train, x_val, y_val = x[:split], y[:split], x[split:], y[split:]
+
+    model = keras.Sequential([
+        keras.Input(shape=(in_len, len(chars))),
+        keras.layers.LSTM(args.hidden),
+        keras.layers.RepeatVector(out_len),
+        keras.layers.LSTM(args.hidden, return_sequences=True),
+        keras.layers.Dense(len(chars), activation="softmax"),
+    ])
+    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+
+    out = open(args.metrics, "w") if args.metrics else None
+    for epoch in range(1, args.epochs + 1):
+        start = time.perf_counter()
+        history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=1,
+                            validation_data=(x_val, y_val), verbose=0)
+        seconds = time.perf_counter() - start
+        predicted = model.predict(x_val, batch_size=1024, verbose=0).argmax(-1)
+        exact = float((predicted == y_val.argmax(-1)).all(axis=1).mean())
+        record = {
+            "epoch": epoch,
+            "loss": history.history["loss"][0],
+            "accuracy": history.history["accuracy"][0],
+            "val_loss": history.history["val_loss"][0],
+            "val_accuracy": history.history["val_accuracy"][0],
+            "val_exact_match": exact,
+            "seconds": seconds,
+        }
+        print(json.dumps(record), flush=True)
+        if out:
+            out.write(json.dumps(record) + "\n")
+            out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

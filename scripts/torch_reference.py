@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Greedy predictions of an s2s checkpoint computed by PyTorch, to compare with `s2s predict`.
+
+Usage: scripts/torch_reference.py CHECKPOINT INPUT... [--raw]
+
+Builds the equivalent torch.nn model from the checkpoint's config: encoder and decoder
+torch.nn.LSTM/GRU/RNN modules, token inputs through torch.nn.Embedding or one-hot vectors,
+real-valued inputs as they are, and a torch.nn.Linear head, named so that
+load_state_dict(strict=True) takes the checkpoint's parameter tensors as they are (optimizer
+tensors are left out). Then decodes greedily as s2s does (ids: 0 pad, 1 start, 2 end):
+  repeat           the encoder's top final hidden state is the decoder's input at every one of
+                   max_target_length steps, from a zero state; the output stops at the first end;
+  teacher_forcing  the decoder starts from the encoder's final states and the start token, and
+                   feeds back its argmax until the end token or max_target_length steps.
+Inputs are presented as `s2s predict` presents them (padding/reversal/numbers from the
+checkpoint's data_json) unless --raw. Prints one prediction per input, one per line.
+"""
+import argparse
+import json
+import struct
+import sys
+
+PAD, START, END = 0, 1, 2
+SPECIALS = 3
+DTYPES = {"F32": "float32"}
+
+
+def fail(message):
+    print(f"torch_reference: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+try:
+    import torch
+    from torch import nn
+except ImportError:
+    fail("PyTorch is not installed (python3 -m pip install torch)")
+
+
+def read_safetensors(path):
+    """(tensors by name, metadata dict) of a .safetensors file, read by hand."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 8:
+        fail(f"{path}: not a safetensors file")
+    (header_size,) = struct.unpack("<Q", data[:8])
+    if 8 + header_size > len(data):
+        fail(f"{path}: truncated safetensors header")
+    header = json.loads(data[8:8 + header_size])
+    metadata = header.pop("__metadata__", {}) or {}
+    base = 8 + header_size
+    tensors = {}
+    for name, entry in header.items():
+        if entry["dtype"] not in DTYPES:
+            fail(f"{path}: tensor {name} has dtype {entry['dtype']} (expected F32)")
+        begin, end = entry["data_offsets"]
+        flat = torch.frombuffer(bytearray(data[base + begin:base + end]), dtype=torch.float32)
+        tensors[name] = flat.reshape(entry["shape"]) if entry["shape"] else flat.reshape(())
+    return tensors, metadata
+
+
+RNN_CLASSES = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+
+
+class Encoder(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.input_kind = c["input"]
+        if c["input"] == "embedding":
+            self.embedding = nn.Embedding(c["source_vocab_size"], c["embedding_size"])
+            size = c["embedding_size"]
+        elif c["input"] == "one_hot":
+            size = c["source_vocab_size"]
+        else:
+            size = c["source_features"]
+        self.vocab = c["source_vocab_size"]
+        self.rnn = RNN_CLASSES[c["cell"]](size, c["hidden_size"], c["layers"])
+
+    def forward(self, source):
+        """source: [T] token ids or [T, F] features -> the final state (h or (h, c))."""
+        if self.input_kind == "embedding":
+            x = self.embedding(source)
+        elif self.input_kind == "one_hot":
+            x = nn.functional.one_hot(source, self.vocab).float()
+        else:
+            x = source
+        _, state = self.rnn(x.unsqueeze(1))  # [T, 1, In]
+        return state
+
+
+class Decoder(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.mode = c["mode"]
+        self.vocab = c["target_vocab_size"]
+        self.uses_embedding = c["mode"] == "teacher_forcing" and c["input"] == "embedding"
+        if c["mode"] == "repeat":
+            size = c["hidden_size"]
+        elif self.uses_embedding:
+            self.embedding = nn.Embedding(c["target_vocab_size"], c["embedding_size"])
+            size = c["embedding_size"]
+        else:
+            size = c["target_vocab_size"]
+        self.rnn = RNN_CLASSES[c["cell"]](size, c["hidden_size"], c["layers"])
+        self.out = nn.Linear(c["hidden_size"], c["target_vocab_size"])
+
+    def token_input(self, token):
+        if self.uses_embedding:
+            return self.embedding(token)
+        return nn.functional.one_hot(token, self.vocab).float()
+
+
+class Seq2Seq(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        self.encoder = Encoder(config)
+        self.decoder = Decoder(config)
+
+    @torch.no_grad()
+    def greedy(self, source):
+        c = self.config
+        steps = c["max_target_length"]
+        state = self.encoder(source)
+        ids = []
+        if c["mode"] == "repeat":
+            top = (state[0] if c["cell"] == "lstm" else state)[-1]  # [1, H]
+            y, _ = self.decoder.rnn(top.unsqueeze(0).expand(steps, 1, top.shape[-1]))
+            for logits in self.decoder.out(y[:, 0]):
+                token = int(torch.argmax(logits))
+                if token == END:
+                    break
+                ids.append(token)
+            return ids
+        token = torch.tensor([START])
+        for _ in range(steps):
+            y, state = self.decoder.rnn(self.decoder.token_input(token).unsqueeze(0), state)
+            token = torch.argmax(self.decoder.out(y[0]), dim=-1)
+            if int(token) == END:
+                break
+            ids.append(int(token))
+        return ids
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("checkpoint")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT")
+    parser.add_argument("--raw", action="store_true",
+                        help="inputs and outputs exactly as the model reads and writes them")
+    args = parser.parse_args()
+
+    tensors, metadata = read_safetensors(args.checkpoint)
+    for key in ("config", "source_vocab", "target_vocab", "training"):
+        if key not in metadata:
+            fail(f"{args.checkpoint}: no '{key}' in the metadata (not an s2s checkpoint?)")
+    config = json.loads(metadata["config"])
+    if config["output"] != "tokens":
+        fail("only models with token outputs are supported")
+    source_symbols = json.loads(metadata["source_vocab"])
+    target_symbols = json.loads(metadata["target_vocab"])
+    training = json.loads(metadata["training"])
+    data = json.loads(training.get("data_json") or "{}")
+    present = data.get("presentation", {}) if not args.raw else {}
+
+    model = Seq2Seq(config)
+    parameters = {k: v for k, v in tensors.items() if not k.startswith("optimizer.")}
+    model.load_state_dict(parameters, strict=True)
+    model.eval()
+
+    source_ids = {s: SPECIALS + i for i, s in enumerate(source_symbols)}
+    for number, text in enumerate(args.inputs, 1):
+        if config["input"] == "features":
+            values = [int(v) for v in text.replace(",", " ").split()]
+            modulus = present.get("modulus") or data.get("presentation", {}).get("modulus", 1)
+            source = torch.tensor([[v / modulus] for v in values], dtype=torch.float64).float()
+        else:
+            chars = list(text)
+            width = present.get("input_width", 0)
+            if width:
+                chars += [" "] * (width - len(chars))
+                if present.get("input_reversed"):
+                    chars.reverse()
+            missing = [ch for ch in chars if ch not in source_ids]
+            if missing:
+                fail(f"input {number}: character '{missing[0]}' is not in the vocabulary")
+            source = torch.tensor([source_ids[ch] for ch in chars])
+        ids = model.greedy(source)
+        if data.get("presentation", {}).get("numbers"):
+            print(" ".join(str(i - SPECIALS) for i in ids if i >= SPECIALS))
+        else:
+            out = "".join(target_symbols[i - SPECIALS] for i in ids if i >= SPECIALS)
+            print(out.rstrip(" ") if present.get("trim_targets") else out)
+
+
+if __name__ == "__main__":
+    main()
