@@ -332,6 +332,24 @@ TEST(Model, PredictFollowsTheArgmaxOfTheTrainedPath) {
   }
 }
 
+TEST(Model, EvaluateCountsLikeForwardBackwardAndLeavesGradients) {
+  const ModelConfig config = small_config({"", CellType::lstm, DecoderMode::teacher_forcing,
+                                           InputKind::one_hot, OutputKind::tokens, 2});
+  Rng rng(9);
+  const Batch first = random_batch(config, rng), second = random_batch(config, rng);
+  BasicSeq2Seq<double> model(config, 4);
+  const StepResult trained = model.forward_backward(second);
+  const auto gradients = model.gradients();
+  model.forward_backward(first);
+  const auto first_gradients = model.gradients();
+  const StepResult evaluated = model.evaluate(second);
+  EXPECT_EQ(evaluated.loss, trained.loss);
+  EXPECT_EQ(evaluated.correct, trained.correct);
+  EXPECT_EQ(evaluated.total, trained.total);
+  EXPECT_EQ(model.gradients(), first_gradients);
+  EXPECT_NE(first_gradients, gradients);
+}
+
 TEST(Model, PredictFeaturesHasTheAskedShape) {
   const ModelConfig config = small_config({"", CellType::gru, DecoderMode::teacher_forcing,
                                            InputKind::features, OutputKind::features, 1});

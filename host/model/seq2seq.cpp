@@ -438,6 +438,15 @@ struct BasicSeq2Seq<T>::Impl {
       }
   }
 
+  StepResult evaluate(const Batch& batch) {
+    prepare(batch, true);
+    forward(false);
+    StepResult r;
+    r.loss = loss_value();
+    count_correct(r, batch);
+    return r;
+  }
+
   StepResult forward_backward(const Batch& batch) {
     prepare(batch, true);
     forward(true);
@@ -655,6 +664,10 @@ double BasicSeq2Seq<T>::loss(const Batch& batch) {
   impl_->prepare(batch, true);
   impl_->forward(false);
   return impl_->loss_value();
+}
+template <typename T>
+StepResult BasicSeq2Seq<T>::evaluate(const Batch& batch) {
+  return impl_->evaluate(batch);
 }
 template <typename T>
 StepResult BasicSeq2Seq<T>::forward_backward(const Batch& batch) {

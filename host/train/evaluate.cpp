@@ -16,7 +16,7 @@ void evaluate_batch(Seq2Seq& model, const SequenceData& data,
                     bool with_exact, EvalResult::ByLength* row, EvalResult& result,
                     double& loss_sum, double& weight_sum) {
   const Batch batch = make_batch(data, order, begin, end);
-  const StepResult r = model.forward_backward(batch);
+  const StepResult r = model.evaluate(batch);
   std::int64_t real = 0;
   for (std::int32_t n : batch.target_lengths) real += n;
   loss_sum += r.loss * static_cast<double>(real);

@@ -60,6 +60,9 @@ class BasicSeq2Seq {
 
   // Forward pass and mean loss; no gradients. Throws Error if the batch does not fit the model.
   double loss(const Batch& batch);
+  // Forward pass: loss and token accuracy counts (as forward_backward), no backward pass; the
+  // gradients are left as they were.
+  StepResult evaluate(const Batch& batch);
   // Forward and backward; overwrites the gradients. Returns loss and token accuracy counts.
   StepResult forward_backward(const Batch& batch);
 

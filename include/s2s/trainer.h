@@ -76,8 +76,8 @@ struct EvalResult {
 };
 
 // Loss and teacher-forced token accuracy over `data` in batches, and (when with_exact) greedy
-// decoding's exact-match accuracy; by_length filled when per_length. The model's gradients are
-// overwritten (it runs forward_backward to count tokens); parameters are untouched.
+// decoding's exact-match accuracy; by_length filled when per_length. Forward passes only: the
+// model's parameters and gradients are untouched.
 EvalResult evaluate(Seq2Seq& model, const SequenceData& data, int batch_size = 256,
                     bool with_exact = true, bool per_length = false);
 
