@@ -6,8 +6,10 @@ file written by `s2s gen`, so that s2s and Keras see the same questions; one JSO
     python3 bench/peers/keras_addition.py pairs.tsv --epochs 30 --metrics keras.jsonl
 
 Needs TensorFlow (`python3 -m pip install tensorflow-cpu`); runs on the CPU. The validation set
-is the last 10% of the file, as `s2s train --data pairs.tsv --valid-split 0.1` takes it when the
-file is given unshuffled (use the same seed and split on both sides; see scripts/compare_keras.sh).
+is the last 10% of the file, or, with `--valid FILE`, the pairs of that file (the whole first file
+is then trained on). `s2s train --data train.tsv --valid valid.tsv` takes exactly the same split,
+which is how scripts/compare_keras.sh makes both sides hold out the same examples (s2s's own
+`--valid-split` draws a seeded random subset instead of the file's tail).
 """
 import argparse
 import json
@@ -38,6 +40,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--valid-split", type=float, default=0.1)
+    parser.add_argument("--valid", help="TSV of validation pairs (overrides --valid-split)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=0, help="TF intra-op threads (0: TF's choice)")
     parser.add_argument("--metrics", help="write one JSON object per epoch here")
@@ -52,6 +55,9 @@ def main():
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
 
     pairs = read_pairs(args.pairs)
+    valid_pairs = read_pairs(args.valid) if args.valid else []
+    n_train = len(pairs)
+    pairs = pairs + valid_pairs
     chars = sorted({c for inp, tgt in pairs for c in inp + tgt})
     index = {c: i for i, c in enumerate(chars)}
     in_len = max(len(p[0]) for p in pairs)
@@ -66,7 +72,10 @@ def main():
 
     x = one_hot([p[0] for p in pairs], in_len)
     y = one_hot([p[1] for p in pairs], out_len)
-    split = len(pairs) - int(round(len(pairs) * args.valid_split))
+    if args.valid:
+        split = n_train
+    else:
+        split = len(pairs) - int(round(len(pairs) * args.valid_split))
     x_train, y_train, x_val, y_val = x[:split], y[:split], x[split:], y[split:]
 
     model = keras.Sequential([
@@ -83,9 +92,12 @@ def main():
         start = time.perf_counter()
         history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=1,
                             validation_data=(x_val, y_val), verbose=0)
-        seconds = time.perf_counter() - start
+        fit_seconds = time.perf_counter() - start
         predicted = model.predict(x_val, batch_size=1024, verbose=0).argmax(-1)
         exact = float((predicted == y_val.argmax(-1)).all(axis=1).mean())
+        # Like s2s' per-epoch seconds: training, validation loss/accuracy and the greedy
+        # predictions behind exact match.
+        seconds = time.perf_counter() - start
         record = {
             "epoch": epoch,
             "loss": history.history["loss"][0],
@@ -94,6 +106,7 @@ def main():
             "val_accuracy": history.history["val_accuracy"][0],
             "val_exact_match": exact,
             "seconds": seconds,
+            "fit_seconds": fit_seconds,
         }
         print(json.dumps(record), flush=True)
         if out:

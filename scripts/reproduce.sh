@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Runs one row of docs/RESULTS.md by name, on the CPU, and writes its metrics (run.jsonl), the
+# console log (run.log) and the curves (curves.png) to a folder.
+#
+#   scripts/reproduce.sh --list                 the experiment names
+#   scripts/reproduce.sh NAME [OUT_DIR]         run one (OUT_DIR default: build-exp/results/NAME)
+#
+# Environment: BUILD_DIR (default build-exp) is built with `ninja s2s_cli` when it has no s2s
+# binary yet; S2S_THREADS sets OPENBLAS_NUM_THREADS (default: all cores).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="${BUILD_DIR:-$ROOT/build-exp}"
+S2S="$BUILD_DIR/s2s"
+
+# name | what it is | s2s train arguments (metrics/out flags are added by this script)
+EXPERIMENTS=(
+  "digits-words|seed 000: digits -> words, LSTM 32, teacher forcing, batch 2, 300 epochs|--task digits-words --seed 1"
+  "addition-2d-b128|seed 001 model, 2-digit addition, 5k reversed, batch 128, 250 epochs|--task addition --digits 2 --reverse --size 5000 --seed 1 --epochs 250 --early-stopping 0"
+  "addition-2d-b32|seed 001 model, 2-digit addition, 5k reversed, batch 32, 150 epochs|--task addition --digits 2 --reverse --size 5000 --seed 1 --batch-size 32 --epochs 150 --early-stopping 0"
+  "addition-2d-b32-seed2|as addition-2d-b32 with --seed 2 (other data, split, init and shuffles), 80 epochs|--task addition --digits 2 --reverse --size 5000 --seed 2 --batch-size 32 --epochs 80 --early-stopping 0"
+  "addition-2d-b32-seed3|as addition-2d-b32 with --seed 3, 80 epochs|--task addition --digits 2 --reverse --size 5000 --seed 3 --batch-size 32 --epochs 80 --early-stopping 0"
+  "addition-3d|seed 001 as written: 3-digit addition, 50k reversed, batch 128, early stopping 3/0.001, at most 50 epochs|--task addition --digits 3 --reverse --size 50000 --seed 1 --epochs 50"
+  "addition-3d-b32|3-digit addition, 50k reversed, batch 32, early stopping 3/0.001, at most 30 epochs|--task addition --digits 3 --reverse --size 50000 --seed 1 --batch-size 32 --epochs 30"
+  "addition-3d-lr|3-digit addition, 50k reversed, batch 128, Adam lr 0.005 with clipping at norm 1, early stopping 3/0.001, at most 50 epochs|--task addition --digits 3 --reverse --size 50000 --seed 1 --lr 0.005 --clip 1 --epochs 50"
+  "progression|seed 002: x -> 3x mod 50 from x/50, the tool's defaults (LSTM 200, batch 1, 150 epochs, decay 1e-5)|--task progression --seed 1"
+  "subtraction-5d|seed 001 part 2: 5-digit subtraction, 50k, not reversed, batch 128, early stopping 3/0.001, at most 40 epochs|--task subtraction --digits 5 --size 50000 --seed 1 --epochs 40"
+  "pq-10|seed 001 part 3: pq-system with up to 10 dashes per operand (55 pairs), batch 128, 300 epochs|--task pq --max-dashes 10 --seed 1 --valid-split 0 --epochs 300 --early-stopping 0"
+  "pq-10-b8|pq-system, up to 10 dashes, batch 8, 150 epochs|--task pq --max-dashes 10 --seed 1 --valid-split 0 --batch-size 8 --epochs 150 --early-stopping 0"
+  "pq-100|pq-system with up to 100 dashes per operand (5,050 pairs, 201-character sequences), at most 10 epochs|--task pq --max-dashes 100 --seed 1 --epochs 10"
+)
+
+list() {
+  for row in "${EXPERIMENTS[@]}"; do
+    IFS='|' read -r name what _ <<<"$row"
+    printf '%-22s %s\n' "$name" "$what"
+  done
+  printf '%-22s %s\n' "seed003-mse" "seed 003: real-valued targets, MSE loss (examples/seed003_mse)"
+  printf '%-22s %s\n' "compare-keras" "seed 001's model, Keras vs s2s on the same data (scripts/compare_keras.sh)"
+}
+
+if [[ $# -lt 1 || "$1" == "-h" || "$1" == "--help" ]]; then
+  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+  exit 0
+fi
+if [[ "$1" == "--list" ]]; then
+  list
+  exit 0
+fi
+
+NAME="$1"
+OUT_DIR="${2:-$BUILD_DIR/results/$NAME}"
+mkdir -p "$OUT_DIR"
+[[ -n "${S2S_THREADS:-}" ]] && export OPENBLAS_NUM_THREADS="$S2S_THREADS"
+
+build() {
+  local target="$1" binary="$1"
+  [[ "$target" == s2s_cli ]] && binary=s2s
+  if [[ ! -x "$BUILD_DIR/$binary" ]]; then
+    if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
+      cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DS2S_ENABLE_CUDA=OFF \
+        -DS2S_BUILD_BENCHMARKS=OFF
+    fi
+    ninja -C "$BUILD_DIR" "$target"
+  fi
+}
+
+plot() {
+  if python3 -c 'import matplotlib' 2>/dev/null; then
+    python3 "$ROOT/scripts/plot_metrics.py" "$OUT_DIR/run.jsonl" -o "$OUT_DIR/curves.png" \
+      --title "s2s $NAME (CPU)" ||
+      echo "reproduce: plotting failed (metrics are in $OUT_DIR/run.jsonl)" >&2
+  else
+    echo "reproduce: matplotlib missing, no plot (python3 -m pip install matplotlib)" >&2
+  fi
+}
+
+case "$NAME" in
+  seed003-mse)
+    build seed003_mse
+    "$BUILD_DIR/seed003_mse" --metrics "$OUT_DIR/run.jsonl" | tee "$OUT_DIR/run.log"
+    # MSE on a log scale (plot_metrics.py draws cross-entropy and accuracies).
+    python3 - "$OUT_DIR/run.jsonl" "$OUT_DIR/curves.png" <<'PLOT'
+import json, sys
+try:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+except ImportError:
+    sys.exit("reproduce: matplotlib missing, no plot (python3 -m pip install matplotlib)")
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+fig, ax = plt.subplots(figsize=(6, 3.6), dpi=100)
+ax.semilogy([r["epoch"] for r in rows], [r["loss"] for r in rows], ".-", label="training MSE")
+ax.semilogy([r["epoch"] for r in rows], [r["val_loss"] for r in rows], ".-", label="validation MSE")
+ax.set_xlabel("epoch")
+ax.set_ylabel("mean squared error")
+ax.set_title("seed 003: RNN seq2seq, real-valued targets (CPU)")
+ax.grid(alpha=0.3)
+ax.legend()
+fig.tight_layout()
+fig.savefig(sys.argv[2])
+print("wrote", sys.argv[2])
+PLOT
+    exit 0
+    ;;
+  compare-keras)
+    build s2s_cli
+    BUILD_DIR="$BUILD_DIR" "$ROOT/scripts/compare_keras.sh" "$OUT_DIR" | tee "$OUT_DIR/run.log"
+    exit 0
+    ;;
+esac
+
+ARGS=""
+for row in "${EXPERIMENTS[@]}"; do
+  IFS='|' read -r name _ args <<<"$row"
+  [[ "$name" == "$NAME" ]] && ARGS="$args"
+done
+if [[ -z "$ARGS" ]]; then
+  echo "reproduce: unknown experiment '$NAME'; known:" >&2
+  list >&2
+  exit 2
+fi
+
+build s2s_cli
+rm -f "$OUT_DIR/run.jsonl"
+echo "+ s2s train $ARGS --device cpu --samples 0 --metrics $OUT_DIR/run.jsonl" | tee "$OUT_DIR/run.log"
+start=$(date +%s.%N)
+# shellcheck disable=SC2086  # ARGS is a list of flags
+"$S2S" train $ARGS --device cpu --samples 0 --metrics "$OUT_DIR/run.jsonl" 2>&1 | tee -a "$OUT_DIR/run.log"
+end=$(date +%s.%N)
+python3 - "$OUT_DIR/run.jsonl" "$start" "$end" <<'EOF' | tee -a "$OUT_DIR/run.log"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+wall = float(sys.argv[3]) - float(sys.argv[2])
+key = "val_exact_match" if any("val_exact_match" in r for r in rows) else "exact_match"
+acc = "val_accuracy" if key == "val_exact_match" else "accuracy"
+first = next((r["epoch"] for r in rows if r.get(key, 0) >= 0.99), None)
+first_token = next((r["epoch"] for r in rows if r.get(acc, 0) >= 0.99), None)
+best = max(rows, key=lambda r: r.get(key, 0))
+last = rows[-1]
+print(f"summary: epochs {last['epoch']}, final {key} {last.get(key)}, final {acc} "
+      f"{last.get(acc)}, best {key} {best.get(key)} (epoch {best['epoch']}), "
+      f"first epoch with {key} >= 0.99: {first}, first epoch with {acc} >= 0.99: {first_token}, "
+      f"training seconds {sum(r.get('seconds', 0) for r in rows):.1f}, wall seconds {wall:.1f}")
+EOF
+plot
