@@ -71,4 +71,32 @@ LayerCache<T> layer_cache(const RnnDims& dims, const RnnWorkspaceLayout& layout,
   return cache;
 }
 
+// rnn_backward's views of the scratch region after the layers' caches.
+template <typename T>
+struct BackwardScratch {
+  T* dh_state = nullptr;       // [B, H]
+  T* dc_state = nullptr;       // [B, H], LSTM only
+  T* dgates_hh_gru = nullptr;  // [T, B, G*H], GRU only
+  T* dlayer_output = nullptr;  // [T, B, H], only when layers > 1
+};
+
+template <typename T>
+BackwardScratch<T> backward_scratch(const RnnDims& dims, const RnnWorkspaceLayout& layout,
+                                    T* workspace) {
+  BackwardScratch<T> views;
+  T* p = workspace + static_cast<std::size_t>(dims.layers) * layout.per_layer;
+  views.dh_state = p;
+  p += layout.state;
+  if (dims.cell == CellType::lstm) {
+    views.dc_state = p;
+    p += layout.state;
+  }
+  if (dims.cell == CellType::gru) {
+    views.dgates_hh_gru = p;
+    p += layout.gates;
+  }
+  if (dims.layers > 1) views.dlayer_output = p;
+  return views;
+}
+
 }  // namespace s2s

@@ -227,20 +227,11 @@ void rnn_backward_cpu(const RnnDims& dims, const RnnLayerWeights<T>* weights, Rn
   const bool overwrite = mode == GradMode::overwrite;
   const T beta = overwrite ? T(0) : T(1);
 
-  T* scratch = workspace + static_cast<std::size_t>(dims.layers) * layout.per_layer;
-  T* dh_state = scratch;
-  scratch += layout.state;
-  T* dc_state = nullptr;
-  if (lstm) {
-    dc_state = scratch;
-    scratch += layout.state;
-  }
-  T* dgates_hh_gru = nullptr;
-  if (gru) {
-    dgates_hh_gru = scratch;
-    scratch += layout.gates;
-  }
-  T* dlayer_output = dims.layers > 1 ? scratch : nullptr;
+  const BackwardScratch<T> views = backward_scratch(dims, layout, workspace);
+  T* const dh_state = views.dh_state;
+  T* const dc_state = views.dc_state;
+  T* const dgates_hh_gru = views.dgates_hh_gru;
+  T* const dlayer_output = views.dlayer_output;
 
   for (int k = dims.layers - 1; k >= 0; --k) {
     const LayerCache<T> cache = layer_cache(dims, layout, workspace, k);

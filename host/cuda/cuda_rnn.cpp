@@ -153,20 +153,11 @@ void rnn_backward_cuda(CudaContext& context, const RnnDims& dims,
   cudaStream_t stream = context.stream();
   cublasHandle_t blas = context.blas();
 
-  float* scratch = workspace + static_cast<std::size_t>(dims.layers) * layout.per_layer;
-  float* dh_state = scratch;
-  scratch += layout.state;
-  float* dc_state = nullptr;
-  if (lstm) {
-    dc_state = scratch;
-    scratch += layout.state;
-  }
-  float* dgates_hh_gru = nullptr;
-  if (gru) {
-    dgates_hh_gru = scratch;
-    scratch += layout.gates;
-  }
-  float* dlayer_output = dims.layers > 1 ? scratch : nullptr;
+  const BackwardScratch<float> views = backward_scratch(dims, layout, workspace);
+  float* const dh_state = views.dh_state;
+  float* const dc_state = views.dc_state;
+  float* const dgates_hh_gru = views.dgates_hh_gru;
+  float* const dlayer_output = views.dlayer_output;
 
   // Device scratch of the reductions (bias sums; one-hot column sums), taken once for the call.
   const bool one_hot = input.tokens != nullptr;
