@@ -23,11 +23,14 @@ EXPERIMENTS=(
   "addition-3d|seed 001 as written: 3-digit addition, 50k reversed, batch 128, early stopping 3/0.001, at most 50 epochs|--task addition --digits 3 --reverse --size 50000 --seed 1 --epochs 50"
   "addition-3d-b32|3-digit addition, 50k reversed, batch 32, early stopping 3/0.001, at most 30 epochs|--task addition --digits 3 --reverse --size 50000 --seed 1 --batch-size 32 --epochs 30"
   "addition-3d-lr|3-digit addition, 50k reversed, batch 128, Adam lr 0.005 with clipping at norm 1, early stopping 3/0.001, at most 50 epochs|--task addition --digits 3 --reverse --size 50000 --seed 1 --lr 0.005 --clip 1 --epochs 50"
+  "addition-4d|Keras' table row: 4-digit addition, 400k reversed, batch 128, early stopping 3/0.001, at most 20 epochs|--task addition --digits 4 --reverse --size 400000 --seed 1 --epochs 20"
+  "addition-5d|Keras' table row: 5-digit addition, 550k reversed, batch 128, early stopping 3/0.001, at most 30 epochs|--task addition --digits 5 --reverse --size 550000 --seed 1 --epochs 30"
   "progression|seed 002: x -> 3x mod 50 from x/50, the tool's defaults (LSTM 200, batch 1, 150 epochs, decay 1e-5)|--task progression --seed 1"
   "subtraction-5d|seed 001 part 2: 5-digit subtraction, 50k, not reversed, batch 128, early stopping 3/0.001, at most 40 epochs|--task subtraction --digits 5 --size 50000 --seed 1 --epochs 40"
   "pq-10|seed 001 part 3: pq-system with up to 10 dashes per operand (55 pairs), batch 128, 300 epochs|--task pq --max-dashes 10 --seed 1 --valid-split 0 --epochs 300 --early-stopping 0"
   "pq-10-b8|pq-system, up to 10 dashes, batch 8, 150 epochs|--task pq --max-dashes 10 --seed 1 --valid-split 0 --batch-size 8 --epochs 150 --early-stopping 0"
   "pq-100|pq-system with up to 100 dashes per operand (5,050 pairs, 201-character sequences), at most 10 epochs|--task pq --max-dashes 100 --seed 1 --epochs 10"
+  "pq-100-tf|pq-system, up to 100 dashes, teacher forcing (the encoder's h and c start the decoder), 30 epochs|--task pq --max-dashes 100 --seed 1 --mode teacher_forcing --epochs 30 --early-stopping 0"
 )
 
 list() {
@@ -36,7 +39,7 @@ list() {
     printf '%-22s %s\n' "$name" "$what"
   done
   printf '%-22s %s\n' "seed003-mse" "seed 003: real-valued targets, MSE loss (examples/seed003_mse)"
-  printf '%-22s %s\n' "compare-keras" "seed 001's model, Keras vs s2s on the same data (scripts/compare_keras.sh)"
+  printf '%-22s %s\n' "compare-peers" "seed 001's model, Keras and PyTorch vs s2s on the same data, CPU (scripts/compare_peers.sh)"
 }
 
 if [[ $# -lt 1 || "$1" == "-h" || "$1" == "--help" ]]; then
@@ -103,9 +106,9 @@ print("wrote", sys.argv[2])
 PLOT
     exit 0
     ;;
-  compare-keras)
+  compare-peers)
     build s2s_cli
-    BUILD_DIR="$BUILD_DIR" "$ROOT/scripts/compare_keras.sh" "$OUT_DIR" | tee "$OUT_DIR/run.log"
+    BUILD_DIR="$BUILD_DIR" "$ROOT/scripts/compare_peers.sh" "$OUT_DIR" | tee "$OUT_DIR/run.log"
     exit 0
     ;;
 esac

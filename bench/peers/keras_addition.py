@@ -8,7 +8,7 @@ file written by `s2s gen`, so that s2s and Keras see the same questions; one JSO
 Needs TensorFlow (`python3 -m pip install tensorflow-cpu`); runs on the CPU. The validation set
 is the last 10% of the file, or, with `--valid FILE`, the pairs of that file (the whole first file
 is then trained on). `s2s train --data train.tsv --valid valid.tsv` takes exactly the same split,
-which is how scripts/compare_keras.sh makes both sides hold out the same examples (s2s's own
+which is how scripts/compare_peers.sh makes both sides hold out the same examples (s2s's own
 `--valid-split` draws a seeded random subset instead of the file's tail).
 """
 import argparse

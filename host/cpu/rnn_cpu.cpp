@@ -27,17 +27,13 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "cpu/activations.h"
 #include "cpu/blas.h"
 #include "cpu/ops_cpu.h"
 #include "rnn_workspace.h"
 
 namespace s2s::cpu {
 namespace {
-
-template <typename T>
-T sigmoid(T v) {
-  return T(1) / (T(1) + std::exp(-v));
-}
 
 // Writes the input projection x W_ih^T of every row (biases are added in the step loop): one GEMM
 // for dense input; in one-hot mode row (t, b) is column tokens[t, b] of W_ih, gathered at real
@@ -62,6 +58,109 @@ void input_projection(const RnnDims& dims, const T* weight_ih, const T* layer_in
         row[g] = column[static_cast<std::size_t>(g) * input_width];
       }
     }
+  }
+}
+
+// The fused pointwise work of one step for one batch row, per cell. gate holds the input
+// projection on entry and the activated gates on exit; rec is W_hh h_{t-1}. The pointers never
+// alias, which (with -fno-trapping-math, see CMakeLists.txt) lets the compiler vectorise the
+// loops over j.
+template <typename T>
+void lstm_step_forward(int H, const T* __restrict rec, const T* __restrict b_ih,
+                       const T* __restrict b_hh, const T* __restrict c_prev, T* __restrict c_next,
+                       T* __restrict gate, T* __restrict h_next) {
+  for (int j = 0; j < H; ++j) {
+    const int ji = j, jf = H + j, jg = 2 * H + j, jo = 3 * H + j;
+    const T i = sigmoid(gate[ji] + b_ih[ji] + rec[ji] + b_hh[ji]);
+    const T f = sigmoid(gate[jf] + b_ih[jf] + rec[jf] + b_hh[jf]);
+    const T g = tanh_activation(gate[jg] + b_ih[jg] + rec[jg] + b_hh[jg]);
+    const T o = sigmoid(gate[jo] + b_ih[jo] + rec[jo] + b_hh[jo]);
+    const T c = f * c_prev[j] + i * g;
+    gate[ji] = i;
+    gate[jf] = f;
+    gate[jg] = g;
+    gate[jo] = o;
+    c_next[j] = c;
+    h_next[j] = o * tanh_activation(c);
+  }
+}
+
+// hh_new receives W_hn h_{t-1} + b_hn, the term the reset gate multiplies.
+template <typename T>
+void gru_step_forward(int H, const T* __restrict rec, const T* __restrict b_ih,
+                      const T* __restrict b_hh, const T* __restrict h_prev, T* __restrict hh_new,
+                      T* __restrict gate, T* __restrict h_next) {
+  for (int j = 0; j < H; ++j) {
+    const int jr = j, jz = H + j, jn = 2 * H + j;
+    const T r = sigmoid(gate[jr] + b_ih[jr] + rec[jr] + b_hh[jr]);
+    const T z = sigmoid(gate[jz] + b_ih[jz] + rec[jz] + b_hh[jz]);
+    const T recurrent_new = rec[jn] + b_hh[jn];
+    const T n = tanh_activation(gate[jn] + b_ih[jn] + r * recurrent_new);
+    gate[jr] = r;
+    gate[jz] = z;
+    gate[jn] = n;
+    hh_new[j] = recurrent_new;
+    h_next[j] = (T(1) - z) * n + z * h_prev[j];
+  }
+}
+
+template <typename T>
+void rnn_step_forward(int H, const T* __restrict rec, const T* __restrict b_ih,
+                      const T* __restrict b_hh, T* __restrict gate, T* __restrict h_next) {
+  for (int j = 0; j < H; ++j) {
+    const T h = tanh_activation(gate[j] + b_ih[j] + rec[j] + b_hh[j]);
+    gate[j] = h;
+    h_next[j] = h;
+  }
+}
+
+// Backward of one step for one batch row. dh holds the full gradient w.r.t. h_t on entry (the
+// carried state gradient plus the output's) and leaves what does not pass through W_hh; gate
+// holds the activated gates on entry and the pre-activation gradients on exit.
+template <typename T>
+void lstm_step_backward(int H, const T* __restrict c_prev, const T* __restrict c_now,
+                        T* __restrict dc_carry, T* __restrict dh, T* __restrict dgate) {
+  for (int j = 0; j < H; ++j) {
+    const int ji = j, jf = H + j, jg = 2 * H + j, jo = 3 * H + j;
+    const T i = dgate[ji], f = dgate[jf], gg = dgate[jg], o = dgate[jo];
+    const T dh_total = dh[j];
+    const T tanh_c = tanh_activation(c_now[j]);
+    const T dc = dc_carry[j] + dh_total * o * (T(1) - tanh_c * tanh_c);
+    dgate[ji] = dc * gg * i * (T(1) - i);
+    dgate[jf] = dc * c_prev[j] * f * (T(1) - f);
+    dgate[jg] = dc * i * (T(1) - gg * gg);
+    dgate[jo] = dh_total * tanh_c * o * (T(1) - o);
+    dc_carry[j] = dc * f;
+    dh[j] = T(0);  // h_{t-1} reaches the loss only through W_hh (the GEMM after the step)
+  }
+}
+
+template <typename T>
+void gru_step_backward(int H, const T* __restrict h_prev, const T* __restrict hh_new,
+                       T* __restrict dh, T* __restrict dgate, T* __restrict dgate_hh) {
+  for (int j = 0; j < H; ++j) {
+    const int jr = j, jz = H + j, jn = 2 * H + j;
+    const T r = dgate[jr], z = dgate[jz], n = dgate[jn];
+    const T dh_total = dh[j];
+    const T dn_pre = dh_total * (T(1) - z) * (T(1) - n * n);
+    const T dz_pre = dh_total * (h_prev[j] - n) * z * (T(1) - z);
+    const T dr_pre = dn_pre * hh_new[j] * r * (T(1) - r);
+    dgate[jr] = dr_pre;
+    dgate[jz] = dz_pre;
+    dgate[jn] = dn_pre;
+    dgate_hh[jr] = dr_pre;
+    dgate_hh[jz] = dz_pre;
+    dgate_hh[jn] = dn_pre * r;
+    dh[j] = dh_total * z;  // the direct path h' = ... + z h; the GEMM adds the rest
+  }
+}
+
+template <typename T>
+void rnn_step_backward(int H, T* __restrict dh, T* __restrict dgate) {
+  for (int j = 0; j < H; ++j) {
+    const T h = dgate[j];
+    dgate[j] = dh[j] * (T(1) - h * h);
+    dh[j] = T(0);
   }
 }
 
@@ -105,50 +204,19 @@ void layer_forward(const RnnDims& dims, const RnnLayerWeights<T>& weights, const
         std::fill(h_next + state_row, h_next + state_row + H, T(0));
         continue;
       }
+      T* h_row = h_next + state_row;
       switch (dims.cell) {
-        case CellType::lstm: {
-          const T* c_prev = cache.cseq + t * BH + state_row;
-          T* c_next = cache.cseq + (t + 1) * BH + state_row;
-          for (int j = 0; j < H; ++j) {
-            const int ji = j, jf = H + j, jg = 2 * H + j, jo = 3 * H + j;
-            const T i = sigmoid(gate[ji] + b_ih[ji] + rec[ji] + b_hh[ji]);
-            const T f = sigmoid(gate[jf] + b_ih[jf] + rec[jf] + b_hh[jf]);
-            const T g = std::tanh(gate[jg] + b_ih[jg] + rec[jg] + b_hh[jg]);
-            const T o = sigmoid(gate[jo] + b_ih[jo] + rec[jo] + b_hh[jo]);
-            const T c = f * c_prev[j] + i * g;
-            gate[ji] = i;
-            gate[jf] = f;
-            gate[jg] = g;
-            gate[jo] = o;
-            c_next[j] = c;
-            h_next[state_row + j] = o * std::tanh(c);
-          }
+        case CellType::lstm:
+          lstm_step_forward(H, rec, b_ih, b_hh, cache.cseq + t * BH + state_row,
+                            cache.cseq + (t + 1) * BH + state_row, gate, h_row);
           break;
-        }
-        case CellType::gru: {
-          T* hh_new = cache.hh_new + t * BH + state_row;
-          for (int j = 0; j < H; ++j) {
-            const int jr = j, jz = H + j, jn = 2 * H + j;
-            const T r = sigmoid(gate[jr] + b_ih[jr] + rec[jr] + b_hh[jr]);
-            const T z = sigmoid(gate[jz] + b_ih[jz] + rec[jz] + b_hh[jz]);
-            const T recurrent_new = rec[jn] + b_hh[jn];
-            const T n = std::tanh(gate[jn] + b_ih[jn] + r * recurrent_new);
-            gate[jr] = r;
-            gate[jz] = z;
-            gate[jn] = n;
-            hh_new[j] = recurrent_new;
-            h_next[state_row + j] = (T(1) - z) * n + z * h_prev[state_row + j];
-          }
+        case CellType::gru:
+          gru_step_forward(H, rec, b_ih, b_hh, h_prev + state_row,
+                           cache.hh_new + t * BH + state_row, gate, h_row);
           break;
-        }
-        case CellType::rnn: {
-          for (int j = 0; j < H; ++j) {
-            const T h = std::tanh(gate[j] + b_ih[j] + rec[j] + b_hh[j]);
-            gate[j] = h;
-            h_next[state_row + j] = h;
-          }
+        case CellType::rnn:
+          rnn_step_forward(H, rec, b_ih, b_hh, gate, h_row);
           break;
-        }
       }
     }
   }
@@ -263,57 +331,24 @@ void rnn_backward_cpu(const RnnDims& dims, const RnnLayerWeights<T>* weights, Rn
           if (gru) std::fill(dgates_hh + gate_row, dgates_hh + gate_row + gate_width, T(0));
           continue;
         }
-        const T* dout = doutput != nullptr ? doutput + t * BH + state_row : nullptr;
         T* dh = dh_state + state_row;
+        if (doutput != nullptr) {
+          const T* dout = doutput + t * BH + state_row;
+          for (int j = 0; j < H; ++j) dh[j] += dout[j];
+        }
         switch (dims.cell) {
-          case CellType::lstm: {
-            T* dc_carry = dc_state + state_row;
-            const T* c_prev = cache.cseq + t * BH + state_row;
-            const T* c_now = cache.cseq + (t + 1) * BH + state_row;
-            for (int j = 0; j < H; ++j) {
-              const int ji = j, jf = H + j, jg = 2 * H + j, jo = 3 * H + j;
-              const T i = dgate[ji], f = dgate[jf], gg = dgate[jg], o = dgate[jo];
-              const T dh_total = dh[j] + (dout != nullptr ? dout[j] : T(0));
-              const T tanh_c = std::tanh(c_now[j]);
-              const T dc = dc_carry[j] + dh_total * o * (T(1) - tanh_c * tanh_c);
-              dgate[ji] = dc * gg * i * (T(1) - i);
-              dgate[jf] = dc * c_prev[j] * f * (T(1) - f);
-              dgate[jg] = dc * i * (T(1) - gg * gg);
-              dgate[jo] = dh_total * tanh_c * o * (T(1) - o);
-              dc_carry[j] = dc * f;
-              dh[j] = T(0);  // h_{t-1} reaches the loss only through W_hh (the GEMM below)
-            }
+          case CellType::lstm:
+            lstm_step_backward(H, cache.cseq + t * BH + state_row,
+                               cache.cseq + (t + 1) * BH + state_row, dc_state + state_row, dh,
+                               dgate);
             break;
-          }
-          case CellType::gru: {
-            T* dgate_hh = dgates_hh + gate_row;
-            const T* hh_new = cache.hh_new + t * BH + state_row;
-            for (int j = 0; j < H; ++j) {
-              const int jr = j, jz = H + j, jn = 2 * H + j;
-              const T r = dgate[jr], z = dgate[jz], n = dgate[jn];
-              const T dh_total = dh[j] + (dout != nullptr ? dout[j] : T(0));
-              const T dn_pre = dh_total * (T(1) - z) * (T(1) - n * n);
-              const T dz_pre = dh_total * (h_prev[state_row + j] - n) * z * (T(1) - z);
-              const T dr_pre = dn_pre * hh_new[j] * r * (T(1) - r);
-              dgate[jr] = dr_pre;
-              dgate[jz] = dz_pre;
-              dgate[jn] = dn_pre;
-              dgate_hh[jr] = dr_pre;
-              dgate_hh[jz] = dz_pre;
-              dgate_hh[jn] = dn_pre * r;
-              dh[j] = dh_total * z;  // the direct path h' = ... + z h; the GEMM adds the rest
-            }
+          case CellType::gru:
+            gru_step_backward(H, h_prev + state_row, cache.hh_new + t * BH + state_row, dh, dgate,
+                              dgates_hh + gate_row);
             break;
-          }
-          case CellType::rnn: {
-            for (int j = 0; j < H; ++j) {
-              const T h = dgate[j];
-              const T dh_total = dh[j] + (dout != nullptr ? dout[j] : T(0));
-              dgate[j] = dh_total * (T(1) - h * h);
-              dh[j] = T(0);
-            }
+          case CellType::rnn:
+            rnn_step_backward(H, dh, dgate);
             break;
-          }
         }
       }
       // dh_{t-1} += dgates_hh W_hh; padded rows add zero and so keep their carried gradient.
