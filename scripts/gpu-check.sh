@@ -4,7 +4,9 @@
 # Exit status 0 only when no test failed and memcheck found nothing. On a machine without a GPU
 # the GPU tests report skipped (and memcheck is not run: nothing would be checked).
 # Then, on a GPU, it runs the GPU benchmarks (build/bench_gpu_layers) and the PyTorch comparison
-# (bench/peers/torch_lstm.py; PyTorch optional) and prints their table with the summary, last.
+# (bench/peers/torch_lstm.py; PyTorch optional), then trains seed 001's addition model with
+# PyTorch and with s2s on the GPU (scripts/compare_peers.sh DEVICE=cuda) and prints their tables
+# with the summary, last.
 # Their times do not decide the exit status; a benchmark binary that fails does.
 # S2S_MEMCHECK_GTEST_FILTER=<filter> limits the tests memcheck runs (default: all);
 # S2S_GPU_CHECK_BENCH=0 skips the benchmarks.
@@ -113,7 +115,8 @@ bench_exe="$build/bench_gpu_layers"
 bench_failures=0
 bench_report=()
 peer_log="$(mktemp)"
-trap 'rm -f "$ctest_log" "$peer_log"' EXIT
+compare_log="$(mktemp)"
+trap 'rm -f "$ctest_log" "$peer_log" "$compare_log"' EXIT
 if [[ $gpu_present -eq 0 ]]; then
   bench_report+=("benchmarks: not run (no GPU)")
 elif [[ "${S2S_GPU_CHECK_BENCH:-1}" == 0 ]]; then
@@ -135,6 +138,17 @@ else
     bench_report+=("peer comparison: bench/peers/torch_lstm.py: FAILED (see above)")
     bench_failures=$((bench_failures + 1))
   fi
+  # Seed 001's whole addition model trained for 5 epochs by PyTorch (cuDNN) and by s2s on the
+  # GPU, same data (issue 5's GPU side by side).
+  echo "== scripts/compare_peers.sh with DEVICE=cuda PEERS=torch"
+  if [[ -x "$build/s2s" ]] &&
+    DEVICE=cuda PEERS=torch BUILD_DIR="$build" scripts/compare_peers.sh "$build/compare-peers-cuda" \
+      2>&1 | tee "$compare_log"; then
+    bench_report+=("training side by side: scripts/compare_peers.sh DEVICE=cuda: ran (table below)")
+  else
+    bench_report+=("training side by side: scripts/compare_peers.sh DEVICE=cuda: FAILED or no $build/s2s")
+    bench_failures=$((bench_failures + 1))
+  fi
 fi
 
 echo
@@ -144,6 +158,7 @@ echo "executables: ${executables[*]:-none}"
 printf '%s\n' "${memcheck_report[@]}"
 printf '%s\n' "${bench_report[@]}"
 sed -n '/^s2s LSTM layer vs/,$p' "$peer_log"
+sed -n '/^epoch | /,$p' "$compare_log"
 if [[ $ctest_status -ne 0 || $memcheck_failures -ne 0 || $bench_failures -ne 0 ]]; then
   echo "GPU CHECK FAILED"
   exit 1

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs one row of docs/RESULTS.md by name, on the CPU, and writes its metrics (run.jsonl), the
-# console log (run.log) and the curves (curves.png) to a folder.
+# console log (run.log), the curves (curves.png) and the trained model (model.safetensors, the
+# last epoch; model.best.safetensors, the epoch of lowest validation loss) to a folder.
 #
 #   scripts/reproduce.sh --list                 the experiment names
 #   scripts/reproduce.sh NAME [OUT_DIR]         run one (OUT_DIR default: build-exp/results/NAME)
@@ -20,17 +21,27 @@ EXPERIMENTS=(
   "addition-2d-b32|seed 001 model, 2-digit addition, 5k reversed, batch 32, 150 epochs|--task addition --digits 2 --reverse --size 5000 --seed 1 --batch-size 32 --epochs 150 --early-stopping 0"
   "addition-2d-b32-seed2|as addition-2d-b32 with --seed 2 (other data, split, init and shuffles), 80 epochs|--task addition --digits 2 --reverse --size 5000 --seed 2 --batch-size 32 --epochs 80 --early-stopping 0"
   "addition-2d-b32-seed3|as addition-2d-b32 with --seed 3, 80 epochs|--task addition --digits 2 --reverse --size 5000 --seed 3 --batch-size 32 --epochs 80 --early-stopping 0"
+  "addition-2d-lr|2-digit addition, 5k reversed, batch 32, Adam lr 0.005 with clipping at norm 1, 80 epochs|--task addition --digits 2 --reverse --size 5000 --seed 1 --batch-size 32 --lr 0.005 --clip 1 --epochs 80 --early-stopping 0"
   "addition-3d|seed 001 as written: 3-digit addition, 50k reversed, batch 128, early stopping 3/0.001, at most 50 epochs|--task addition --digits 3 --reverse --size 50000 --seed 1 --epochs 50"
   "addition-3d-b32|3-digit addition, 50k reversed, batch 32, early stopping 3/0.001, at most 30 epochs|--task addition --digits 3 --reverse --size 50000 --seed 1 --batch-size 32 --epochs 30"
   "addition-3d-lr|3-digit addition, 50k reversed, batch 128, Adam lr 0.005 with clipping at norm 1, early stopping 3/0.001, at most 50 epochs|--task addition --digits 3 --reverse --size 50000 --seed 1 --lr 0.005 --clip 1 --epochs 50"
   "addition-4d|Keras' table row: 4-digit addition, 400k reversed, batch 128, early stopping 3/0.001, at most 20 epochs|--task addition --digits 4 --reverse --size 400000 --seed 1 --epochs 20"
+  "addition-4d-lr|4-digit addition, 400k reversed, batch 128, Adam lr 0.005 with clipping at norm 1, early stopping 3/0.001, at most 20 epochs|--task addition --digits 4 --reverse --size 400000 --seed 1 --lr 0.005 --clip 1 --epochs 20"
   "addition-5d|Keras' table row: 5-digit addition, 550k reversed, batch 128, early stopping 3/0.001, at most 30 epochs|--task addition --digits 5 --reverse --size 550000 --seed 1 --epochs 30"
   "progression|seed 002: x -> 3x mod 50 from x/50, the tool's defaults (LSTM 200, batch 1, 150 epochs, decay 1e-5)|--task progression --seed 1"
+  "progression-seed-lr|seed 002 with the seed's learning rate and epochs: Adam lr 1e-4, 500 epochs|--task progression --seed 1 --lr 0.0001 --epochs 500"
   "subtraction-5d|seed 001 part 2: 5-digit subtraction, 50k, not reversed, batch 128, early stopping 3/0.001, at most 40 epochs|--task subtraction --digits 5 --size 50000 --seed 1 --epochs 40"
+  "subtraction-5d-long|seed 001 part 2 as subtraction-5d, early stopping off, 150 epochs|--task subtraction --digits 5 --size 50000 --seed 1 --epochs 150 --early-stopping 0"
+  "subtraction-5d-best|5-digit subtraction, 50k, query reversed, Adam lr 0.005 with clipping at norm 1, early stopping off, 60 epochs|--task subtraction --digits 5 --size 50000 --seed 1 --reverse --lr 0.005 --clip 1 --epochs 60 --early-stopping 0"
   "pq-10|seed 001 part 3: pq-system with up to 10 dashes per operand (55 pairs), batch 128, 300 epochs|--task pq --max-dashes 10 --seed 1 --valid-split 0 --epochs 300 --early-stopping 0"
   "pq-10-b8|pq-system, up to 10 dashes, batch 8, 150 epochs|--task pq --max-dashes 10 --seed 1 --valid-split 0 --batch-size 8 --epochs 150 --early-stopping 0"
   "pq-100|pq-system with up to 100 dashes per operand (5,050 pairs, 201-character sequences), at most 10 epochs|--task pq --max-dashes 100 --seed 1 --epochs 10"
   "pq-100-tf|pq-system, up to 100 dashes, teacher forcing (the encoder's h and c start the decoder), 30 epochs|--task pq --max-dashes 100 --seed 1 --mode teacher_forcing --epochs 30 --early-stopping 0"
+  "pq-100-tf-b32|pq-system, up to 100 dashes, teacher forcing, batch 32, Adam lr 0.003 with clipping at norm 1, 10 epochs|--task pq --max-dashes 100 --seed 1 --mode teacher_forcing --batch-size 32 --lr 0.003 --clip 1 --epochs 10 --early-stopping 0"
+  "pq-100-b32|pq-system, up to 100 dashes, the seed's repeat model, batch 32, Adam lr 0.003 with clipping at norm 1, 30 epochs|--task pq --max-dashes 100 --seed 1 --batch-size 32 --lr 0.003 --clip 1 --epochs 30 --early-stopping 0"
+  "pq-1000-small|pq-system, up to 1,000 dashes (2,001-character sequences), 2,000 of the seed's 50,000 questions, the seed's repeat model, 2 epochs (a timing)|--task pq --max-dashes 1000 --size 2000 --seed 1 --epochs 2 --early-stopping 0"
+  "pq-20-b8|pq-system, up to 20 dashes (210 pairs), the seed's repeat model, batch 8, 150 epochs|--task pq --max-dashes 20 --seed 1 --batch-size 8 --epochs 150 --early-stopping 0"
+  "pq-40-b16|pq-system, up to 40 dashes (820 pairs), the seed's repeat model, batch 16, 100 epochs|--task pq --max-dashes 40 --seed 1 --batch-size 16 --epochs 100 --early-stopping 0"
 )
 
 list() {
@@ -126,10 +137,12 @@ fi
 
 build s2s_cli
 rm -f "$OUT_DIR/run.jsonl"
-echo "+ s2s train $ARGS --device cpu --samples 0 --metrics $OUT_DIR/run.jsonl" | tee "$OUT_DIR/run.log"
+rm -f "$OUT_DIR/model.safetensors" "$OUT_DIR/model.best.safetensors"
+echo "+ s2s train $ARGS --device cpu --samples 0 --metrics $OUT_DIR/run.jsonl --out $OUT_DIR/model.safetensors" | tee "$OUT_DIR/run.log"
 start=$(date +%s.%N)
 # shellcheck disable=SC2086  # ARGS is a list of flags
-"$S2S" train $ARGS --device cpu --samples 0 --metrics "$OUT_DIR/run.jsonl" 2>&1 | tee -a "$OUT_DIR/run.log"
+"$S2S" train $ARGS --device cpu --samples 0 --metrics "$OUT_DIR/run.jsonl" \
+  --out "$OUT_DIR/model.safetensors" 2>&1 | tee -a "$OUT_DIR/run.log"
 end=$(date +%s.%N)
 python3 - "$OUT_DIR/run.jsonl" "$start" "$end" <<'EOF' | tee -a "$OUT_DIR/run.log"
 import json, sys

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <ostream>
 #include <string>
@@ -639,27 +640,41 @@ TEST(RnnCpu, NullPointersStandForZerosOrNotWanted) {
   }
 }
 
-// The float instantiation computes the same function as the double one.
+// The float instantiation computes the same function as the double one, through both copies of
+// the float cell loops (portable, and AVX2+FMA where the CPU has it), at a hidden size below one
+// vector (5) and one with full vectors and a remainder (37).
 TEST(RnnCpu, FloatMatchesDouble) {
-  for (CellType cell : kCells) {
-    for (bool one_hot : {false, true}) {
-      SCOPED_TRACE(to_string(cell) + (one_hot ? " one-hot" : " dense"));
-      const RnnProblem<double> p = make_problem(cell, 2, 5, {5, 1, 3}, 81, one_hot);
-      const RnnProblem<float> pf = cast_problem<float>(p);
-      const Upstream<double> up = random_upstream(p, 82);
-      const Upstream<float> upf = {cast_vector<float>(up.dy), cast_vector<float>(up.dhn),
-                                   cast_vector<float>(up.dcn)};
-      Workspace<double> ws(p.dims);
-      Workspace<float> wsf(pf.dims);
-      const Outputs<double> out = run_forward(p, ws);
-      const Outputs<float> outf = run_forward(pf, wsf);
-      expect_near(as_double(outf.y), out.y, "y", kFloatVsDoubleAtol, kFloatVsDoubleRtol);
-      expect_near(as_double(outf.hn), out.hn, "hn", kFloatVsDoubleAtol, kFloatVsDoubleRtol);
-      expect_near(as_double(outf.cn), out.cn, "cn", kFloatVsDoubleAtol, kFloatVsDoubleRtol);
-      expect_gradients_equal(forward_backward(pf, upf), forward_backward(p, up),
-                             kFloatVsDoubleAtol, kFloatVsDoubleRtol);
+  for (bool avx2 : {false, true}) {
+    const bool using_avx2 = s2s::cpu::allow_avx2_cells(avx2);
+    if (avx2 && !using_avx2) {
+      std::printf("FloatMatchesDouble: no AVX2+FMA on this CPU or build; portable copy only\n");
+      continue;
+    }
+    for (int hidden : {kHiddenSize, 37}) {
+      for (CellType cell : kCells) {
+        for (bool one_hot : {false, true}) {
+          SCOPED_TRACE(to_string(cell) + (one_hot ? " one-hot" : " dense") + " H " +
+                       std::to_string(hidden) + (avx2 ? " avx2" : " portable"));
+          const RnnProblem<double> p =
+              make_problem(cell, 2, 5, {5, 1, 3}, 81, one_hot, 0, hidden);
+          const RnnProblem<float> pf = cast_problem<float>(p);
+          const Upstream<double> up = random_upstream(p, 82);
+          const Upstream<float> upf = {cast_vector<float>(up.dy), cast_vector<float>(up.dhn),
+                                       cast_vector<float>(up.dcn)};
+          Workspace<double> ws(p.dims);
+          Workspace<float> wsf(pf.dims);
+          const Outputs<double> out = run_forward(p, ws);
+          const Outputs<float> outf = run_forward(pf, wsf);
+          expect_near(as_double(outf.y), out.y, "y", kFloatVsDoubleAtol, kFloatVsDoubleRtol);
+          expect_near(as_double(outf.hn), out.hn, "hn", kFloatVsDoubleAtol, kFloatVsDoubleRtol);
+          expect_near(as_double(outf.cn), out.cn, "cn", kFloatVsDoubleAtol, kFloatVsDoubleRtol);
+          expect_gradients_equal(forward_backward(pf, upf), forward_backward(p, up),
+                                 kFloatVsDoubleAtol, kFloatVsDoubleRtol);
+        }
+      }
     }
   }
+  s2s::cpu::allow_avx2_cells(true);
 }
 
 // Shapes where T, B, H and In all differ from the ones above and from each other, so a swapped

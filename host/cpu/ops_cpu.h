@@ -12,6 +12,9 @@ namespace s2s::cpu {
 
 // host/cpu/rnn_cpu.cpp
 std::size_t rnn_workspace_size_cpu(const RnnDims& dims);
+// Whether the float cell loops may use their AVX2+FMA copy (default: yes, where the CPU has it);
+// returns whether they now do. For tests, which check both copies.
+bool allow_avx2_cells(bool allowed);
 template <typename T>
 void rnn_forward_cpu(const RnnDims& dims, const RnnLayerWeights<T>* weights, RnnInput<T> input,
                      const std::int32_t* lengths, const T* h0, const T* c0, T* y, T* hn, T* cn,

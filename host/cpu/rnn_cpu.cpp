@@ -23,14 +23,23 @@
 //             recurrent-side gradient differs from the input side in the n gate),
 //             dlayer_output [T, B, H] (L > 1: gradient w.r.t. the output of the layer below)
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "cpu/activations.h"
 #include "cpu/blas.h"
 #include "cpu/ops_cpu.h"
 #include "rnn_workspace.h"
+
+// Runtime-dispatched AVX2 copies of the cell loops: GCC on x86-64 only.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define S2S_CPU_AVX2_DISPATCH 1
+#else
+#define S2S_CPU_AVX2_DISPATCH 0
+#endif
 
 namespace s2s::cpu {
 namespace {
@@ -61,108 +70,64 @@ void input_projection(const RnnDims& dims, const T* weight_ih, const T* layer_in
   }
 }
 
-// The fused pointwise work of one step for one batch row, per cell. gate holds the input
-// projection on entry and the activated gates on exit; rec is W_hh h_{t-1}. The pointers never
-// alias, which (with -fno-trapping-math, see CMakeLists.txt) lets the compiler vectorise the
-// loops over j.
-template <typename T>
-void lstm_step_forward(int H, const T* __restrict rec, const T* __restrict b_ih,
-                       const T* __restrict b_hh, const T* __restrict c_prev, T* __restrict c_next,
-                       T* __restrict gate, T* __restrict h_next) {
-  for (int j = 0; j < H; ++j) {
-    const int ji = j, jf = H + j, jg = 2 * H + j, jo = 3 * H + j;
-    const T i = sigmoid(gate[ji] + b_ih[ji] + rec[ji] + b_hh[ji]);
-    const T f = sigmoid(gate[jf] + b_ih[jf] + rec[jf] + b_hh[jf]);
-    const T g = tanh_activation(gate[jg] + b_ih[jg] + rec[jg] + b_hh[jg]);
-    const T o = sigmoid(gate[jo] + b_ih[jo] + rec[jo] + b_hh[jo]);
-    const T c = f * c_prev[j] + i * g;
-    gate[ji] = i;
-    gate[jf] = f;
-    gate[jg] = g;
-    gate[jo] = o;
-    c_next[j] = c;
-    h_next[j] = o * tanh_activation(c);
-  }
-}
+// The cell loops, compiled twice (see rnn_cells.inc). The float path uses the AVX2+FMA copy
+// where the CPU has it: 8 lanes instead of SSE2's 4 for the gate activations, which are most of
+// the pointwise time. double always takes the portable copy, so the reference computes the same
+// bits on every x86-64 machine (FMA contraction would change them).
+namespace portable {
+#include "cpu/rnn_cells.inc"
+}  // namespace portable
+#if S2S_CPU_AVX2_DISPATCH
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+namespace avx2 {
+#include "cpu/rnn_cells.inc"
+}  // namespace avx2
+#pragma GCC pop_options
 
-// hh_new receives W_hn h_{t-1} + b_hn, the term the reset gate multiplies.
-template <typename T>
-void gru_step_forward(int H, const T* __restrict rec, const T* __restrict b_ih,
-                      const T* __restrict b_hh, const T* __restrict h_prev, T* __restrict hh_new,
-                      T* __restrict gate, T* __restrict h_next) {
-  for (int j = 0; j < H; ++j) {
-    const int jr = j, jz = H + j, jn = 2 * H + j;
-    const T r = sigmoid(gate[jr] + b_ih[jr] + rec[jr] + b_hh[jr]);
-    const T z = sigmoid(gate[jz] + b_ih[jz] + rec[jz] + b_hh[jz]);
-    const T recurrent_new = rec[jn] + b_hh[jn];
-    const T n = tanh_activation(gate[jn] + b_ih[jn] + r * recurrent_new);
-    gate[jr] = r;
-    gate[jz] = z;
-    gate[jn] = n;
-    hh_new[j] = recurrent_new;
-    h_next[j] = (T(1) - z) * n + z * h_prev[j];
-  }
+std::atomic<bool> avx2_cells_allowed{true};
+
+bool cpu_has_avx2() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has && avx2_cells_allowed.load(std::memory_order_relaxed);
 }
+#define S2S_CELL_DISPATCH(name, ...)                             \
+  if (std::is_same<T, float>::value && cpu_has_avx2()) {         \
+    avx2::name(__VA_ARGS__);                                     \
+  } else {                                                       \
+    portable::name(__VA_ARGS__);                                 \
+  }
+#else
+#define S2S_CELL_DISPATCH(name, ...) portable::name(__VA_ARGS__);
+#endif
 
 template <typename T>
-void rnn_step_forward(int H, const T* __restrict rec, const T* __restrict b_ih,
-                      const T* __restrict b_hh, T* __restrict gate, T* __restrict h_next) {
-  for (int j = 0; j < H; ++j) {
-    const T h = tanh_activation(gate[j] + b_ih[j] + rec[j] + b_hh[j]);
-    gate[j] = h;
-    h_next[j] = h;
-  }
+void lstm_step_forward(int H, const T* rec, const T* b_ih, const T* b_hh, const T* c_prev,
+                       T* c_next, T* gate, T* h_next) {
+  S2S_CELL_DISPATCH(lstm_step_forward, H, rec, b_ih, b_hh, c_prev, c_next, gate, h_next)
 }
-
-// Backward of one step for one batch row. dh holds the full gradient w.r.t. h_t on entry (the
-// carried state gradient plus the output's) and leaves what does not pass through W_hh; gate
-// holds the activated gates on entry and the pre-activation gradients on exit.
 template <typename T>
-void lstm_step_backward(int H, const T* __restrict c_prev, const T* __restrict c_now,
-                        T* __restrict dc_carry, T* __restrict dh, T* __restrict dgate) {
-  for (int j = 0; j < H; ++j) {
-    const int ji = j, jf = H + j, jg = 2 * H + j, jo = 3 * H + j;
-    const T i = dgate[ji], f = dgate[jf], gg = dgate[jg], o = dgate[jo];
-    const T dh_total = dh[j];
-    const T tanh_c = tanh_activation(c_now[j]);
-    const T dc = dc_carry[j] + dh_total * o * (T(1) - tanh_c * tanh_c);
-    dgate[ji] = dc * gg * i * (T(1) - i);
-    dgate[jf] = dc * c_prev[j] * f * (T(1) - f);
-    dgate[jg] = dc * i * (T(1) - gg * gg);
-    dgate[jo] = dh_total * tanh_c * o * (T(1) - o);
-    dc_carry[j] = dc * f;
-    dh[j] = T(0);  // h_{t-1} reaches the loss only through W_hh (the GEMM after the step)
-  }
+void gru_step_forward(int H, const T* rec, const T* b_ih, const T* b_hh, const T* h_prev,
+                      T* hh_new, T* gate, T* h_next) {
+  S2S_CELL_DISPATCH(gru_step_forward, H, rec, b_ih, b_hh, h_prev, hh_new, gate, h_next)
 }
-
 template <typename T>
-void gru_step_backward(int H, const T* __restrict h_prev, const T* __restrict hh_new,
-                       T* __restrict dh, T* __restrict dgate, T* __restrict dgate_hh) {
-  for (int j = 0; j < H; ++j) {
-    const int jr = j, jz = H + j, jn = 2 * H + j;
-    const T r = dgate[jr], z = dgate[jz], n = dgate[jn];
-    const T dh_total = dh[j];
-    const T dn_pre = dh_total * (T(1) - z) * (T(1) - n * n);
-    const T dz_pre = dh_total * (h_prev[j] - n) * z * (T(1) - z);
-    const T dr_pre = dn_pre * hh_new[j] * r * (T(1) - r);
-    dgate[jr] = dr_pre;
-    dgate[jz] = dz_pre;
-    dgate[jn] = dn_pre;
-    dgate_hh[jr] = dr_pre;
-    dgate_hh[jz] = dz_pre;
-    dgate_hh[jn] = dn_pre * r;
-    dh[j] = dh_total * z;  // the direct path h' = ... + z h; the GEMM adds the rest
-  }
+void rnn_step_forward(int H, const T* rec, const T* b_ih, const T* b_hh, T* gate, T* h_next) {
+  S2S_CELL_DISPATCH(rnn_step_forward, H, rec, b_ih, b_hh, gate, h_next)
 }
-
 template <typename T>
-void rnn_step_backward(int H, T* __restrict dh, T* __restrict dgate) {
-  for (int j = 0; j < H; ++j) {
-    const T h = dgate[j];
-    dgate[j] = dh[j] * (T(1) - h * h);
-    dh[j] = T(0);
-  }
+void lstm_step_backward(int H, const T* c_prev, const T* c_now, T* dc_carry, T* dh, T* dgate) {
+  S2S_CELL_DISPATCH(lstm_step_backward, H, c_prev, c_now, dc_carry, dh, dgate)
 }
+template <typename T>
+void gru_step_backward(int H, const T* h_prev, const T* hh_new, T* dh, T* dgate, T* dgate_hh) {
+  S2S_CELL_DISPATCH(gru_step_backward, H, h_prev, hh_new, dh, dgate, dgate_hh)
+}
+template <typename T>
+void rnn_step_backward(int H, T* dh, T* dgate) {
+  S2S_CELL_DISPATCH(rnn_step_backward, H, dh, dgate)
+}
+#undef S2S_CELL_DISPATCH
 
 // One layer over all steps. layer_input is [T, B, input_width] (unused in one-hot mode);
 // h0 and c0 are this layer's [B, H] slices, nullable.
@@ -233,6 +198,16 @@ void sum_rows(const T* rows_data, int rows, int width, T* out, bool overwrite) {
 }
 
 }  // namespace
+
+bool allow_avx2_cells(bool allowed) {
+#if S2S_CPU_AVX2_DISPATCH
+  avx2_cells_allowed.store(allowed, std::memory_order_relaxed);
+  return cpu_has_avx2();
+#else
+  (void)allowed;
+  return false;
+#endif
+}
 
 std::size_t rnn_workspace_size_cpu(const RnnDims& dims) {
   return RnnWorkspaceLayout(dims).total(dims.layers);
