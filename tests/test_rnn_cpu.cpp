@@ -38,7 +38,8 @@ template <typename T>
 struct RnnProblem {
   RnnDims dims;
   std::vector<std::vector<T>> weight_ih, weight_hh, bias_ih, bias_hh;  // one entry per layer
-  std::vector<T> x;                       // [T, B, In], empty in one-hot mode
+  std::vector<T> x;                       // [T, B, In] ([B, In] if x_repeated), empty in one-hot mode
+  bool x_repeated = false;                // x is every step's input (RnnInput::x_repeated)
   std::vector<std::int32_t> tokens;       // [T, B], empty in dense mode
   std::vector<std::int32_t> lengths;      // [B]
   std::vector<T> h0, c0;                  // [L, B, H]
@@ -61,6 +62,7 @@ struct RnnProblem {
     RnnInput<T> in;
     if (tokens.empty()) in.x = x.data();
     else in.tokens = tokens.data();
+    in.x_repeated = x_repeated;
     return in;
   }
 };
@@ -366,6 +368,51 @@ TEST_P(RnnGradientTest, OneHotInputMatchesCentralDifferences) {
   RnnProblem<double> p =
       make_problem(c.cell, c.layers, c.pattern.seq_len, c.pattern.lengths, 21, true);
   check_gradients(p, 22);
+}
+
+// The repeat decoder's input: one [B, In] x read at every step; dx is w.r.t. that x.
+TEST_P(RnnGradientTest, RepeatedInputMatchesCentralDifferences) {
+  const GradientCase& c = GetParam();
+  RnnProblem<double> p = make_problem(c.cell, c.layers, c.pattern.seq_len, c.pattern.lengths, 31);
+  p.x.resize(static_cast<std::size_t>(p.dims.batch) * p.dims.input_size);
+  p.x_repeated = true;
+  check_gradients(p, 32);
+}
+
+// A repeated input is the same function as that x copied to every step: equal outputs and
+// parameter gradients, and dx equal to the copied version's dx summed over steps.
+TEST(RnnCpu, RepeatedInputEqualsTheInputCopiedToEveryStep) {
+  for (CellType cell : kCells) {
+    for (int layers : {1, 2}) {
+      SCOPED_TRACE(to_string(cell) + " layers " + std::to_string(layers));
+      RnnProblem<double> repeated = make_problem(cell, layers, 6, {6, 1, 4, 6}, 41, false, 5, 7);
+      const std::size_t step = static_cast<std::size_t>(repeated.dims.batch) * 5;
+      repeated.x.resize(step);
+      repeated.x_repeated = true;
+      RnnProblem<double> copied = repeated;
+      copied.x_repeated = false;
+      copied.x.clear();
+      for (int t = 0; t < copied.dims.seq_len; ++t) {
+        copied.x.insert(copied.x.end(), repeated.x.begin(), repeated.x.end());
+      }
+      Workspace<double> ws_repeated(repeated.dims), ws_copied(copied.dims);
+      const Outputs<double> out_repeated = run_forward(repeated, ws_repeated);
+      const Outputs<double> out_copied = run_forward(copied, ws_copied);
+      expect_near(out_repeated.y, out_copied.y, "y", 1e-14, 1e-12);
+      expect_near(out_repeated.hn, out_copied.hn, "hn", 1e-14, 1e-12);
+      expect_near(out_repeated.cn, out_copied.cn, "cn", 1e-14, 1e-12);
+
+      const Upstream<double> up = random_upstream(copied, 42);
+      const Gradients<double> g_repeated = forward_backward(repeated, up);
+      Gradients<double> g_copied = forward_backward(copied, up);
+      std::vector<double> dx_summed(step, 0.0);
+      for (int t = 0; t < copied.dims.seq_len; ++t) {
+        for (std::size_t i = 0; i < step; ++i) dx_summed[i] += g_copied.dx[t * step + i];
+      }
+      g_copied.dx = dx_summed;
+      expect_gradients_equal(g_repeated, g_copied, 1e-12, 1e-10);
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllCells, RnnGradientTest, testing::ValuesIn(all_gradient_cases()),

@@ -74,6 +74,7 @@ class CpuOps final : public Ops<T> {
   BackendKind kind() const override { return BackendKind::cpu; }
   Memory& memory() override { return memory_; }
 
+  bool supports_repeated_input() const override { return true; }
   std::size_t rnn_workspace_size(const RnnDims& dims) const override {
     return cpu::rnn_workspace_size_cpu(dims);
   }

@@ -11,6 +11,8 @@
 // written by rnn_forward and read by rnn_backward:
 //   gates   [T, B, G*H]    activated gates (LSTM i f g o, GRU r z n, RNN h); rnn_backward
 //                          overwrites them with the gradient of the input-side pre-activations
+//                          (with a repeated input, layer 0's step-0 rows end as their sum over
+//                          steps)
 //   hseq    [T+1, B, H]    slot 0 = h0 of the layer, slot t+1 = output at step t (0 when padded),
 //                          so slot t is h_{t-1} of every real step t and slots 1..T are the next
 //                          layer's input
@@ -46,16 +48,22 @@ namespace {
 
 // Writes the input projection x W_ih^T of every row (biases are added in the step loop): one GEMM
 // for dense input; in one-hot mode row (t, b) is column tokens[t, b] of W_ih, gathered at real
-// steps only (tokens at padded steps are never read).
+// steps only (tokens at padded steps are never read); with a repeated input (x [B, In] at every
+// step) one GEMM over the B rows of step 0, copied to the other steps.
 template <typename T>
 void input_projection(const RnnDims& dims, const T* weight_ih, const T* layer_input,
-                      const std::int32_t* tokens, int input_width, const std::int32_t* lengths,
-                      T* gates) {
+                      const std::int32_t* tokens, bool repeated, int input_width,
+                      const std::int32_t* lengths, T* gates) {
   const int rows = dims.seq_len * dims.batch;
   const int gate_width = gate_count(dims.cell) * dims.hidden_size;
   if (tokens == nullptr) {
-    gemm<T>(false, true, rows, gate_width, input_width, T(1), layer_input, input_width,
+    const int gemm_rows = repeated ? dims.batch : rows;
+    gemm<T>(false, true, gemm_rows, gate_width, input_width, T(1), layer_input, input_width,
             weight_ih, input_width, T(0), gates, gate_width);
+    if (repeated) {
+      const std::size_t step_size = static_cast<std::size_t>(dims.batch) * gate_width;
+      for (int t = 1; t < dims.seq_len; ++t) std::copy(gates, gates + step_size, gates + t * step_size);
+    }
     return;
   }
   for (int t = 0; t < dims.seq_len; ++t) {
@@ -129,18 +137,19 @@ void rnn_step_backward(int H, T* dh, T* dgate) {
 }
 #undef S2S_CELL_DISPATCH
 
-// One layer over all steps. layer_input is [T, B, input_width] (unused in one-hot mode);
-// h0 and c0 are this layer's [B, H] slices, nullable.
+// One layer over all steps. layer_input is [T, B, input_width] ([B, input_width] when repeated;
+// unused in one-hot mode); h0 and c0 are this layer's [B, H] slices, nullable.
 template <typename T>
 void layer_forward(const RnnDims& dims, const RnnLayerWeights<T>& weights, const T* layer_input,
-                   const std::int32_t* tokens, int input_width, const std::int32_t* lengths,
+                   const std::int32_t* tokens, bool repeated, int input_width,
+                   const std::int32_t* lengths,
                    const T* h0, const T* c0, const LayerCache<T>& cache, T* recurrent) {
   const int B = dims.batch;
   const int H = dims.hidden_size;
   const std::size_t BH = static_cast<std::size_t>(B) * H;
   const int gate_width = gate_count(dims.cell) * H;
 
-  input_projection(dims, weights.weight_ih, layer_input, tokens, input_width, lengths,
+  input_projection(dims, weights.weight_ih, layer_input, tokens, repeated, input_width, lengths,
                    cache.gates);
 
   if (h0 != nullptr) std::copy(h0, h0 + BH, cache.hseq);
@@ -228,13 +237,15 @@ void rnn_forward_cpu(const RnnDims& dims, const RnnLayerWeights<T>* weights, Rnn
     const LayerCache<T> cache = layer_cache(dims, layout, workspace, k);
     const T* layer_input = input.x;
     const std::int32_t* tokens = input.tokens;
+    bool repeated = input.x_repeated;
     int input_width = dims.input_size;
     if (k > 0) {
       layer_input = layer_cache(dims, layout, workspace, k - 1).hseq + BH;
       tokens = nullptr;
+      repeated = false;
       input_width = H;
     }
-    layer_forward(dims, weights[k], layer_input, tokens, input_width, lengths,
+    layer_forward(dims, weights[k], layer_input, tokens, repeated, input_width, lengths,
                   h0 != nullptr ? h0 + k * BH : nullptr,
                   lstm && c0 != nullptr ? c0 + k * BH : nullptr, cache, recurrent);
 
@@ -361,12 +372,23 @@ void rnn_backward_cpu(const RnnDims& dims, const RnnLayerWeights<T>* weights, Rn
     }
     const T* layer_input =
         k == 0 ? input.x : layer_cache(dims, layout, workspace, k - 1).hseq + BH;
-    gemm<T>(true, false, gate_width, input_width, rows, T(1), dgates, gate_width, layer_input,
-            input_width, beta, g.dweight_ih, input_width);
+    int input_rows = rows;
+    if (k == 0 && input.x_repeated) {
+      // Every step read the same x, so the step gradients add up before the GEMMs: summed into
+      // step 0's rows (dgates is not read again: the recurrent and bias gradients are done).
+      const std::size_t step_size = static_cast<std::size_t>(B) * gate_width;
+      for (int t = 1; t < T_steps; ++t) {
+        const T* step = dgates + t * step_size;
+        for (std::size_t i = 0; i < step_size; ++i) dgates[i] += step[i];
+      }
+      input_rows = B;
+    }
+    gemm<T>(true, false, gate_width, input_width, input_rows, T(1), dgates, gate_width,
+            layer_input, input_width, beta, g.dweight_ih, input_width);
     // The input gradient becomes the layer below's output gradient, or the caller's dx.
     T* dinput = k > 0 ? dlayer_output : dx;
     if (dinput != nullptr) {
-      gemm<T>(false, false, rows, input_width, gate_width, T(1), dgates, gate_width,
+      gemm<T>(false, false, input_rows, input_width, gate_width, T(1), dgates, gate_width,
               w.weight_ih, input_width, T(0), dinput, input_width);
     }
   }

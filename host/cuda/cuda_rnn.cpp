@@ -16,6 +16,7 @@
 #include "cuda/cuda_check.h"
 #include "cuda/cuda_context.h"
 #include "cuda/cuda_gemm.h"
+#include "s2s/error.h"
 #include "kernels/column_sum.h"
 #include "kernels/gru_pointwise.h"
 #include "kernels/lstm_pointwise.h"
@@ -104,6 +105,8 @@ void rnn_forward_cuda(CudaContext& context, const RnnDims& dims,
                       const RnnLayerWeights<float>* weights, RnnInput<float> input,
                       const std::int32_t* lengths, const float* h0, const float* c0, float* y,
                       float* hn, float* cn, float* workspace) {
+  // The CUDA ops report supports_repeated_input() false, so the model materialises x.
+  if (input.x_repeated) throw Error("CUDA rnn ops take x as [T, B, In]; x_repeated is CPU-only");
   const RnnWorkspaceLayout layout(dims);
   const int B = dims.batch;
   const int H = dims.hidden_size;
@@ -139,6 +142,8 @@ void rnn_backward_cuda(CudaContext& context, const RnnDims& dims,
                        const std::int32_t* lengths, const float* dy, const float* dhn,
                        const float* dcn, float* dx, float* dh0, float* dc0,
                        const RnnLayerGrads<float>* grads, GradMode mode, float* workspace) {
+  // The CUDA ops report supports_repeated_input() false, so the model materialises x.
+  if (input.x_repeated) throw Error("CUDA rnn ops take x as [T, B, In]; x_repeated is CPU-only");
   const RnnWorkspaceLayout layout(dims);
   const int B = dims.batch;
   const int H = dims.hidden_size;

@@ -306,8 +306,9 @@ struct BasicSeq2Seq<T>::Impl {
   RnnInput<T> decoder_input() {
     const std::size_t H = config.hidden_size;
     if (config.mode == DecoderMode::repeat) {
-      T* x = sized(mem(), dec_x, static_cast<std::size_t>(Tt) * B * H);
       const T* top = enc_h.data() + static_cast<std::size_t>(config.layers - 1) * B * H;
+      if (ops->supports_repeated_input()) return repeated_decoder_input();
+      T* x = sized(mem(), dec_x, static_cast<std::size_t>(Tt) * B * H);
       ops->repeat_forward(top, Tt, B, static_cast<int>(H), x);
       return {x, nullptr};
     }
@@ -363,9 +364,15 @@ struct BasicSeq2Seq<T>::Impl {
     const RnnInput<T> din = current_decoder_input();
     // The decoder's input gradient is wanted only where it flows on to parameters.
     const bool want_ddx = !tf || decoder_uses_embedding(config);
-    T* ddx = want_ddx ? sized(mem(), dec_dx, rows * dd.input_size) : nullptr;
     T* dh = sized(mem(), enc_dh, state_size());
     T* dc = sized(mem(), enc_dc, state_size());
+    // Repeat with a repeated input: dx is [B, H], the sum over steps, which is exactly the top
+    // layer's dhn for the encoder; lower layers and cell states reach the decoder not at all.
+    const bool repeated = din.x_repeated;
+    if (repeated) mem().zero(dh, state_size() * sizeof(T));
+    T* ddx = repeated ? dh + static_cast<std::size_t>(config.layers - 1) * B * H
+             : want_ddx ? sized(mem(), dec_dx, rows * dd.input_size)
+                        : nullptr;
     auto dw = rnn_weights("decoder.rnn");
     auto dg = rnn_grads("decoder.rnn");
     ops->rnn_backward(dd, dw.data(), din, tgt_lengths.data(), tf ? enc_h.data() : nullptr,
@@ -378,7 +385,7 @@ struct BasicSeq2Seq<T>::Impl {
         ops->embedding_backward(dec_tokens.data(), ddx, static_cast<int>(rows),
                                 config.target_vocab_size, config.embedding_size,
                                 grad("decoder.embedding.weight"), GradMode::overwrite);
-    } else {
+    } else if (!repeated) {
       // Repeat: the top layer's final hidden state fed every decoder step; lower layers and
       // cell states reach the decoder not at all.
       mem().zero(dh, state_size() * sizeof(T));
@@ -412,7 +419,17 @@ struct BasicSeq2Seq<T>::Impl {
     if (config.mode == DecoderMode::teacher_forcing && config.output == OutputKind::tokens &&
         !decoder_uses_embedding(config))
       return {nullptr, dec_tokens.data()};
+    if (config.mode == DecoderMode::repeat && ops->supports_repeated_input())
+      return repeated_decoder_input();
     return {dec_x.data(), nullptr};
+  }
+  // Repeat mode on a backend that takes the encoder's top final state [B, H] as every step's
+  // input without copying it T times (RnnInput::x_repeated).
+  RnnInput<T> repeated_decoder_input() const {
+    RnnInput<T> input;
+    input.x = enc_h.data() + static_cast<std::size_t>(config.layers - 1) * B * config.hidden_size;
+    input.x_repeated = true;
+    return input;
   }
 
   double loss_value() {

@@ -108,6 +108,11 @@ struct RnnInput {
   const T* x = nullptr;
   // [T, B], each in [0, In) at real steps (padded steps are not read): one-hot rows, gathered.
   const std::int32_t* tokens = nullptr;
+  // With x: x is [B, In], the input of every step (Keras' RepeatVector, the repeat decoder).
+  // Layer 0's input projection, its weight gradient and dx then cost one GEMM over B rows each
+  // instead of T * B, and dx receives [B, In], the sum over steps. Only for backends whose
+  // supports_repeated_input() is true; the others get x materialised as [T, B, In].
+  bool x_repeated = false;
 };
 
 // Whole-sequence ops on one backend for element type T (float, or double on the CPU).
@@ -126,6 +131,9 @@ class Ops {
 
   // Elements of T that rnn_forward caches for rnn_backward plus rnn_backward's scratch.
   virtual std::size_t rnn_workspace_size(const RnnDims& dims) const = 0;
+
+  // Whether rnn_forward and rnn_backward accept RnnInput::x_repeated.
+  virtual bool supports_repeated_input() const { return false; }
 
   // weights: host array of dims.layers entries (pointers into backend memory).
   // h0, c0: [L, B, H] initial states, nullable (zeros); c0 is read for LSTM only.
