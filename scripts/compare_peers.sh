@@ -32,6 +32,19 @@ if [[ -z "${KERAS_PYTHON:-}" ]]; then
 fi
 TORCH_PYTHON="${TORCH_PYTHON:-python3}"
 S2S="$BUILD_DIR/s2s"
+# Refuse bad settings before anything is generated or trained.
+case "$DEVICE" in cpu | cuda) ;; *)
+  echo "compare_peers: DEVICE must be cpu or cuda, not '$DEVICE'" >&2
+  exit 2
+  ;;
+esac
+for peer in $PEERS; do
+  case "$peer" in keras | torch) ;; *)
+    echo "compare_peers: unknown peer '$peer' in PEERS (allowed: keras, torch)" >&2
+    exit 2
+    ;;
+  esac
+done
 mkdir -p "$OUT_DIR"
 rm -f "$OUT_DIR"/keras.jsonl "$OUT_DIR"/torch.jsonl "$OUT_DIR"/s2s.jsonl
 
@@ -71,10 +84,6 @@ for peer in $PEERS; do
           --valid "$OUT_DIR/valid.tsv" --epochs "$EPOCHS" --batch-size "$BATCH" --hidden 128 \
           --seed "$SEED" --device "$DEVICE" --metrics "$OUT_DIR/torch.jsonl"
       fi
-      ;;
-    *)
-      echo "compare_peers: unknown peer '$peer' (allowed: keras, torch)" >&2
-      exit 2
       ;;
   esac
 done

@@ -17,6 +17,18 @@ import subprocess
 import sys
 
 
+def run_s2s(command, stdin_text=None):
+    """stdout of an s2s command; exits with s2s' own message when it fails."""
+    try:
+        result = subprocess.run(command, input=stdin_text, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, universal_newlines=True)
+    except OSError as e:
+        sys.exit(f"pq_errors: cannot run {command[0]} ({e}); give the binary with --s2s")
+    if result.returncode != 0:
+        sys.exit(f"pq_errors: {' '.join(command[:2])} failed: {result.stderr.strip()}")
+    return result.stdout
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", help="checkpoint written by s2s train --task pq")
@@ -25,14 +37,11 @@ def main():
     parser.add_argument("--s2s", default="build-exp/s2s", help="path of the s2s binary")
     args = parser.parse_args()
 
-    pairs_text = subprocess.run(
-        [args.s2s, "gen", "--task", "pq", "--max-dashes", str(args.max_dashes), "--seed",
-         str(args.seed)], check=True, stdout=subprocess.PIPE, universal_newlines=True).stdout
+    pairs_text = run_s2s([args.s2s, "gen", "--task", "pq", "--max-dashes", str(args.max_dashes),
+                          "--seed", str(args.seed)])
     pairs = [line.split("\t") for line in pairs_text.splitlines() if line]
-    predicted = subprocess.run(
-        [args.s2s, "predict", "--model", args.model, "--raw", "--device", "cpu"],
-        input="\n".join(query for query, _ in pairs) + "\n", check=True,
-        stdout=subprocess.PIPE, universal_newlines=True).stdout.splitlines()
+    predicted = run_s2s([args.s2s, "predict", "--model", args.model, "--raw", "--device", "cpu"],
+                        "\n".join(query for query, _ in pairs) + "\n").splitlines()
     if len(predicted) != len(pairs):
         sys.exit(f"pq_errors: {len(pairs)} questions but {len(predicted)} predictions")
 

@@ -449,6 +449,32 @@ TEST_F(CudaParity, RnnStackMatchesTheCpuReference) {
   }
 }
 
+// The CUDA ops take no repeated input (RnnInput::x_repeated, a CPU shortcut): they say so, so
+// the model materialises it, and refuse the flag with an s2s::Error before touching anything.
+TEST_F(CudaParity, RnnRefusesARepeatedInput) {
+  EXPECT_FALSE(gpu_->supports_repeated_input());
+  RnnDims d;
+  d.cell = CellType::lstm;
+  d.layers = 1;
+  d.seq_len = 3;
+  d.batch = 2;
+  d.input_size = 4;
+  d.hidden_size = 5;
+  RnnInput<float> input;
+  input.x_repeated = true;
+  try {
+    gpu_->rnn_forward(d, nullptr, input, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+                      nullptr);
+    ADD_FAILURE() << "rnn_forward accepted x_repeated";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("x_repeated"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(gpu_->rnn_backward(d, nullptr, input, nullptr, nullptr, nullptr, nullptr, nullptr,
+                                  nullptr, nullptr, nullptr, nullptr, nullptr,
+                                  GradMode::overwrite, nullptr),
+               Error);
+}
+
 // The backend's workspace mirrors the CPU layout, so a model sizes it the same on both.
 TEST_F(CudaParity, RnnWorkspaceSizeMatchesTheCpuLayout) {
   for (CellType cell : {kLstm, kGru, kRnn})

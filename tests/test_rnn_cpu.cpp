@@ -38,7 +38,7 @@ template <typename T>
 struct RnnProblem {
   RnnDims dims;
   std::vector<std::vector<T>> weight_ih, weight_hh, bias_ih, bias_hh;  // one entry per layer
-  std::vector<T> x;                       // [T, B, In] ([B, In] if x_repeated), empty in one-hot mode
+  std::vector<T> x;                       // [T, B, In] ([B, In] if x_repeated); empty if one-hot
   bool x_repeated = false;                // x is every step's input (RnnInput::x_repeated)
   std::vector<std::int32_t> tokens;       // [T, B], empty in dense mode
   std::vector<std::int32_t> lengths;      // [B]

@@ -17,34 +17,18 @@ import os
 import sys
 import time
 
+from addition_data import AdditionData, add_data_arguments
+
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # the comparison is CPU against CPU
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def read_pairs(path):
-    pairs = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n").rstrip("\r")
-            if not line:
-                continue
-            inp, target = line.split("\t")[:2]
-            pairs.append((inp, target))
-    return pairs
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pairs", help="TSV of input<TAB>target lines (s2s gen)")
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--hidden", type=int, default=128)
-    parser.add_argument("--valid-split", type=float, default=0.1)
-    parser.add_argument("--valid", help="TSV of validation pairs (overrides --valid-split)")
-    parser.add_argument("--seed", type=int, default=1)
+    add_data_arguments(parser)
     parser.add_argument("--threads", type=int, default=0, help="TF intra-op threads (0: TF's choice)")
-    parser.add_argument("--metrics", help="write one JSON object per epoch here")
     args = parser.parse_args()
+    data = AdditionData(args)
 
     import numpy as np
     import tensorflow as tf
@@ -54,28 +38,16 @@ def main():
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
 
-    pairs = read_pairs(args.pairs)
-    valid_pairs = read_pairs(args.valid) if args.valid else []
-    n_train = len(pairs)
-    pairs = pairs + valid_pairs
-    chars = sorted({c for inp, tgt in pairs for c in inp + tgt})
-    index = {c: i for i, c in enumerate(chars)}
-    in_len = max(len(p[0]) for p in pairs)
-    out_len = max(len(p[1]) for p in pairs)
+    chars, in_len, out_len, split = data.chars, data.in_len, data.out_len, data.split
 
     def one_hot(texts, length):
         x = np.zeros((len(texts), length, len(chars)), dtype=np.float32)
         for i, text in enumerate(texts):
-            for t, c in enumerate(text.ljust(length)):
-                x[i, t, index[c]] = 1
+            x[i, np.arange(length), data.ids(text, length)] = 1
         return x
 
-    x = one_hot([p[0] for p in pairs], in_len)
-    y = one_hot([p[1] for p in pairs], out_len)
-    if args.valid:
-        split = n_train
-    else:
-        split = len(pairs) - int(round(len(pairs) * args.valid_split))
+    x = one_hot([p[0] for p in data.pairs], in_len)
+    y = one_hot([p[1] for p in data.pairs], out_len)
     x_train, y_train, x_val, y_val = x[:split], y[:split], x[split:], y[split:]
 
     model = keras.Sequential([

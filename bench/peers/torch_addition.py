@@ -19,32 +19,17 @@ import json
 import sys
 import time
 
-
-def read_pairs(path):
-    pairs = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n").rstrip("\r")
-            if line:
-                inp, target = line.split("\t")[:2]
-                pairs.append((inp, target))
-    return pairs
+from addition_data import AdditionData, add_data_arguments
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pairs", help="TSV of input<TAB>target lines (s2s gen)")
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--hidden", type=int, default=128)
-    parser.add_argument("--valid-split", type=float, default=0.1)
-    parser.add_argument("--valid", help="TSV of validation pairs (overrides --valid-split)")
-    parser.add_argument("--seed", type=int, default=1)
+    add_data_arguments(parser)
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--tf32", action="store_true", help="allow TF32 in cuDNN and cuBLAS")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's choice)")
-    parser.add_argument("--metrics", help="write one JSON object per epoch here")
     args = parser.parse_args()
+    data = AdditionData(args)
 
     import torch
     from torch import nn
@@ -58,21 +43,12 @@ def main():
     torch.backends.cudnn.allow_tf32 = args.tf32
     device = torch.device(args.device)
 
-    pairs = read_pairs(args.pairs)
-    valid_pairs = read_pairs(args.valid) if args.valid else []
-    n_train = len(pairs)
-    pairs = pairs + valid_pairs
-    chars = sorted({c for inp, tgt in pairs for c in inp + tgt} | {" "})
-    index = {c: i for i, c in enumerate(chars)}
-    in_len = max(len(p[0]) for p in pairs)
-    out_len = max(len(p[1]) for p in pairs)
+    chars, out_len, split = data.chars, data.out_len, data.split
 
     # Inputs as character ids (one-hot on the device), targets as ids; all of it moves to the
     # device once, like s2s' batches.
-    x_ids = torch.tensor([[index[c] for c in p[0].ljust(in_len)] for p in pairs], dtype=torch.long)
-    y_ids = torch.tensor([[index[c] for c in p[1].ljust(out_len)] for p in pairs],
-                         dtype=torch.long)
-    split = n_train if args.valid else len(pairs) - int(round(len(pairs) * args.valid_split))
+    x_ids = torch.tensor([data.ids(p[0], data.in_len) for p in data.pairs], dtype=torch.long)
+    y_ids = torch.tensor([data.ids(p[1], out_len) for p in data.pairs], dtype=torch.long)
     x_train, y_train = x_ids[:split].to(device), y_ids[:split].to(device)
     x_val, y_val = x_ids[split:].to(device), y_ids[split:].to(device)
 

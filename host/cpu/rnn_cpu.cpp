@@ -62,7 +62,9 @@ void input_projection(const RnnDims& dims, const T* weight_ih, const T* layer_in
             weight_ih, input_width, T(0), gates, gate_width);
     if (repeated) {
       const std::size_t step_size = static_cast<std::size_t>(dims.batch) * gate_width;
-      for (int t = 1; t < dims.seq_len; ++t) std::copy(gates, gates + step_size, gates + t * step_size);
+      for (int t = 1; t < dims.seq_len; ++t) {
+        std::copy(gates, gates + step_size, gates + t * step_size);
+      }
     }
     return;
   }

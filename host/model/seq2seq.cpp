@@ -306,10 +306,9 @@ struct BasicSeq2Seq<T>::Impl {
   RnnInput<T> decoder_input() {
     const std::size_t H = config.hidden_size;
     if (config.mode == DecoderMode::repeat) {
-      const T* top = enc_h.data() + static_cast<std::size_t>(config.layers - 1) * B * H;
       if (ops->supports_repeated_input()) return repeated_decoder_input();
       T* x = sized(mem(), dec_x, static_cast<std::size_t>(Tt) * B * H);
-      ops->repeat_forward(top, Tt, B, static_cast<int>(H), x);
+      ops->repeat_forward(encoder_top_state(), Tt, B, static_cast<int>(H), x);
       return {x, nullptr};
     }
     if (config.output == OutputKind::features) return {dec_x.data(), nullptr};
@@ -427,9 +426,13 @@ struct BasicSeq2Seq<T>::Impl {
   // input without copying it T times (RnnInput::x_repeated).
   RnnInput<T> repeated_decoder_input() const {
     RnnInput<T> input;
-    input.x = enc_h.data() + static_cast<std::size_t>(config.layers - 1) * B * config.hidden_size;
+    input.x = encoder_top_state();
     input.x_repeated = true;
     return input;
+  }
+  // The encoder's top layer's final hidden state [B, H]: what a repeat decoder reads each step.
+  const T* encoder_top_state() const {
+    return enc_h.data() + static_cast<std::size_t>(config.layers - 1) * B * config.hidden_size;
   }
 
   double loss_value() {
