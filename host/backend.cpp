@@ -33,6 +33,16 @@ BackendKind parse_backend(const std::string& name) {
   throw Error("unknown device '" + name + "' (allowed: cpu, cuda, auto)");
 }
 
+std::string to_string(Precision precision) {
+  return precision == Precision::tf32 ? "tf32" : "fp32";
+}
+
+Precision parse_precision(const std::string& name) {
+  if (name == "fp32") return Precision::fp32;
+  if (name == "tf32") return Precision::tf32;
+  throw Error("unknown precision '" + name + "' (allowed: fp32, tf32)");
+}
+
 std::vector<DeviceInfo> list_devices() {
   DeviceInfo cpu;
   cpu.kind = BackendKind::cpu;
@@ -63,17 +73,17 @@ BackendKind resolve_backend(BackendKind requested) {
 }
 
 template <typename T>
-std::unique_ptr<Ops<T>> make_ops(BackendKind kind) {
+std::unique_ptr<Ops<T>> make_ops(BackendKind kind, Precision precision) {
   const BackendKind resolved = resolve_backend(kind);
-  if (resolved == BackendKind::cpu) return make_cpu_ops<T>();
+  if (resolved == BackendKind::cpu) return make_cpu_ops<T>();  // exact: see Precision
   if constexpr (std::is_same_v<T, float>) {
-    return make_cuda_ops(0);
+    return make_cuda_ops(0, precision);
   } else {
     throw Error("the CUDA backend computes in float32 only; float64 runs on the cpu backend");
   }
 }
 
-template std::unique_ptr<Ops<float>> make_ops<float>(BackendKind);
-template std::unique_ptr<Ops<double>> make_ops<double>(BackendKind);
+template std::unique_ptr<Ops<float>> make_ops<float>(BackendKind, Precision);
+template std::unique_ptr<Ops<double>> make_ops<double>(BackendKind, Precision);
 
 }  // namespace s2s

@@ -15,16 +15,10 @@
 namespace s2s::cuda {
 namespace {
 
-constexpr int kColumnsPerBlock = 32;
-constexpr int kRowThreads = 8;
-// Chunks of at least this many rows, and at most this many chunks (bounds the scratch).
-constexpr int kMinRowsPerChunk = 64;
-constexpr int kMaxChunks = 1024;
+constexpr int kColumnsPerBlock = kTileColumns;
+constexpr int kRowThreads = kTileRowThreads;
 
-int chunk_count(int rows) {
-  const int wanted = (rows + kMinRowsPerChunk - 1) / kMinRowsPerChunk;
-  return std::max(1, std::min(wanted, kMaxChunks));
-}
+int chunk_count(int rows) { return column_sum_chunks(rows); }
 
 __global__ void column_sum_partial_kernel(const float* data, int rows, int width,
                                           int rows_per_chunk, double* partials) {
@@ -48,7 +42,7 @@ __global__ void column_sum_partial_kernel(const float* data, int rows, int width
 }
 
 __global__ void column_sum_finish_kernel(const double* partials, int chunks, int width,
-                                         float* out, bool accumulate) {
+                                         float* out, float* also_out, bool accumulate) {
   for (int column = blockIdx.x * blockDim.x + threadIdx.x; column < width;
        column += gridDim.x * blockDim.x) {
     double total = 0.0;
@@ -56,6 +50,7 @@ __global__ void column_sum_finish_kernel(const double* partials, int chunks, int
       total += partials[static_cast<std::size_t>(chunk) * width + column];
     const float fresh = static_cast<float>(total);
     out[column] = accumulate ? out[column] + fresh : fresh;
+    if (also_out != nullptr) also_out[column] = accumulate ? also_out[column] + fresh : fresh;
   }
 }
 
@@ -67,7 +62,7 @@ std::size_t column_sum_scratch_bytes(int rows, int width) {
 }
 
 void column_sum_cuda(const float* data, int rows, int width, float* out, bool accumulate,
-                     void* scratch, std::size_t scratch_bytes, Stream stream) {
+                     void* scratch, std::size_t scratch_bytes, Stream stream, float* also_out) {
   if (width <= 0) return;
   const std::size_t needed = column_sum_scratch_bytes(rows, width);
   if (scratch_bytes < needed)
@@ -76,15 +71,13 @@ void column_sum_cuda(const float* data, int rows, int width, float* out, bool ac
   const int chunks = chunk_count(rows);
   const int rows_per_chunk = (std::max(rows, 0) + chunks - 1) / chunks;
   auto* partials = static_cast<double*>(scratch);
-  const dim3 grid(static_cast<unsigned>((width + kColumnsPerBlock - 1) / kColumnsPerBlock),
-                  static_cast<unsigned>(chunks));
-  const dim3 block(kColumnsPerBlock, kRowThreads);
-  column_sum_partial_kernel<<<grid, block, 0, stream>>>(data, rows, width, rows_per_chunk,
-                                                        partials);
+  const LaunchShape shape = column_sum_partial_shape(rows, width);
+  column_sum_partial_kernel<<<detail::grid_of(shape), detail::block_of(shape), 0, stream>>>(
+      data, rows, width, rows_per_chunk, partials);
   S2S_CUDA_CHECK_LAUNCH("column_sum_partial_kernel");
   column_sum_finish_kernel<<<detail::grid_for(static_cast<std::size_t>(width)),
                              detail::kThreadsPerBlock, 0, stream>>>(partials, chunks, width, out,
-                                                                    accumulate);
+                                                                    also_out, accumulate);
   S2S_CUDA_CHECK_LAUNCH("column_sum_finish_kernel");
 }
 

@@ -16,7 +16,11 @@ std::size_t column_sum_scratch_bytes(int rows, int width);
 // double), written (accumulate false) or added once (accumulate true: exactly existing + what
 // overwrite would write). Two passes, rows split into a number of chunks that depends on
 // (rows, width) only: deterministic. scratch: column_sum_scratch_bytes bytes, 8-aligned.
+// also_out: [width], nullable: receives the same sums the same way (the bias gradients of LSTM
+// and RNN layers, whose input and recurrent sides are equal: one sum, two outputs). out and
+// also_out may be a row of data (the second pass reads only the scratch).
 void column_sum_cuda(const float* data, int rows, int width, float* out, bool accumulate,
-                     void* scratch, std::size_t scratch_bytes, Stream stream);
+                     void* scratch, std::size_t scratch_bytes, Stream stream,
+                     float* also_out = nullptr);
 
 }  // namespace s2s::cuda

@@ -9,23 +9,22 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "kernels/launch_shape.h"
+
 namespace s2s::cuda::detail {
 
-constexpr int kThreadsPerBlock = 256;
+using cuda::kThreadsPerBlock;
 constexpr int kWarpSize = 32;
 constexpr unsigned kFullWarp = 0xffffffffu;
-// Grid-stride loops cover any size with at most this many blocks.
-constexpr std::size_t kMaxBlocks = 65535;
 
-// Blocks of `threads` for n independent elements, capped (the kernels loop grid-stride).
+// Blocks of `threads` for n independent elements, capped (the kernels loop grid-stride); the
+// shape is grid_stride_shape's (kernels/launch_shape.h), which the tests check.
 inline unsigned grid_for(std::size_t n, int threads = kThreadsPerBlock) {
-  const std::size_t blocks = (n + static_cast<std::size_t>(threads) - 1) / threads;
-  return static_cast<unsigned>(std::max<std::size_t>(1, std::min(blocks, kMaxBlocks)));
+  return grid_stride_shape(n, threads).grid_x;
 }
 
-// Same formula as the CPU reference's sigmoid; expf and tanhf are the accurate versions (no
-// fast-math in this build).
-__device__ __forceinline__ float sigmoid(float v) { return 1.0f / (1.0f + expf(-v)); }
+inline dim3 grid_of(const LaunchShape& s) { return dim3(s.grid_x, s.grid_y); }
+inline dim3 block_of(const LaunchShape& s) { return dim3(s.block_x, s.block_y); }
 
 // Sum over the warp into lane 0 by a fixed shuffle tree; other lanes hold partial sums.
 __device__ __forceinline__ double warp_sum_to_lane0(double v) {

@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "cells/host_device.h"
+
 #include "kernels/stream.h"
 
 namespace s2s::cuda {
@@ -15,6 +17,14 @@ namespace s2s::cuda {
 // weight_ih: [GH, V] (GH = gate_width, V = vocab); tokens: [T, B], read at real steps only
 // (t < lengths[b]), each in [0, V); gates: [T, B, GH], real rows overwritten with
 // gates[t, b, g] = weight_ih[g, tokens[t, b]]; padded rows are not written. Device memory.
+// Element (row, g) of the gather: the one-hot row of `token` times W_ih^T at gate unit g
+// (host-callable: the Kernel* tests check the tile walk against it).
+S2S_HOST_DEVICE float one_hot_gather_element(const float* weight_ih, int vocab,
+                                             std::int32_t token, int g) {
+  return weight_ih[static_cast<std::size_t>(g) * vocab + token];
+}
+
+// Tiles of 32 x 32 through shared memory (one_hot_gather_shape): coalesced reads and writes.
 void one_hot_projection_forward_cuda(const float* weight_ih, const std::int32_t* tokens,
                                      const std::int32_t* lengths, int seq_len, int batch,
                                      int vocab, int gate_width, float* gates, Stream stream);

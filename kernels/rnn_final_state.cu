@@ -12,12 +12,9 @@ namespace {
 __global__ void rnn_final_state_kernel(const float* state_seq, const std::int32_t* lengths,
                                        int B, int H, float* out) {
   const int units = B * H;
-  const std::size_t slot = static_cast<std::size_t>(B) * H;
   for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < units;
-       idx += gridDim.x * blockDim.x) {
-    const int b = idx / H;
-    out[idx] = state_seq[static_cast<std::size_t>(lengths[b]) * slot + idx];
-  }
+       idx += gridDim.x * blockDim.x)
+    rnn_final_state_unit(state_seq, lengths, B, H, out, idx);
 }
 
 }  // namespace

@@ -204,7 +204,8 @@ constexpr int kOneHotVocabulary = 23;
 struct RnnProblem {
   RnnDims dims;
   std::vector<std::vector<double>> weight_ih, weight_hh, bias_ih, bias_hh;
-  std::vector<double> x;
+  std::vector<double> x;  // [T, B, In], or [B, In] when x_repeated
+  bool x_repeated = false;
   std::vector<std::int32_t> tokens, lengths;
   std::vector<double> h0, c0, dy, dhn, dcn;
   // Starting values of the parameter gradients (accumulate mode adds to them).
@@ -292,7 +293,8 @@ RnnResult run_rnn_cpu_double(const RnnProblem& p) {
     if (lstm) r.cn.resize(state);
   }
   if (p.want_input_grads) {
-    if (p.tokens.empty()) r.dx.resize(rows * d.input_size);
+    if (p.tokens.empty())
+      r.dx.resize((p.x_repeated ? static_cast<std::size_t>(d.batch) : rows) * d.input_size);
     r.dh0.resize(state);
     if (lstm) r.dc0.resize(state);
   }
@@ -311,6 +313,7 @@ RnnResult run_rnn_cpu_double(const RnnProblem& p) {
   RnnInput<double> input;
   input.x = or_null(p.x);
   input.tokens = or_null(p.tokens);
+  input.x_repeated = p.x_repeated;
   std::vector<double> workspace(cpu::rnn_workspace_size_cpu(d));
   cpu::rnn_forward_cpu<double>(d, w.data(), input, p.lengths.data(), or_null(p.h0), or_null(p.c0),
                                r.y.data(), or_null(r.hn), or_null(r.cn), workspace.data());
@@ -352,7 +355,9 @@ RnnResult run_rnn(Ops<float>& ops, const RnnProblem& p) {
   Buffer<float> y = sized(rows * d.hidden_size);
   Buffer<float> hn = sized(p.final_state ? state : 0);
   Buffer<float> cn = sized(p.final_state && lstm ? state : 0);
-  Buffer<float> dx = sized(p.want_input_grads && p.tokens.empty() ? rows * d.input_size : 0);
+  const std::size_t input_rows = p.x_repeated ? static_cast<std::size_t>(d.batch) : rows;
+  Buffer<float> dx =
+      sized(p.want_input_grads && p.tokens.empty() ? input_rows * d.input_size : 0);
   Buffer<float> dh0 = sized(p.want_input_grads ? state : 0);
   Buffer<float> dc0 = sized(p.want_input_grads && lstm ? state : 0);
   // Filled with NaN, so that reading anything rnn_forward did not write shows up in the results.
@@ -368,6 +373,7 @@ RnnResult run_rnn(Ops<float>& ops, const RnnProblem& p) {
   RnnInput<float> input;
   if (p.tokens.empty()) input.x = x.data();
   else input.tokens = tokens.data();
+  input.x_repeated = p.x_repeated;
   auto ptr = [](Buffer<float>& b) { return b.empty() ? nullptr : b.data(); };
   ops.rnn_forward(d, w.data(), input, lengths.data(), ptr(h0), ptr(c0), y.data(), ptr(hn),
                   ptr(cn), workspace.data());
@@ -449,30 +455,27 @@ TEST_F(CudaParity, RnnStackMatchesTheCpuReference) {
   }
 }
 
-// The CUDA ops take no repeated input (RnnInput::x_repeated, a CPU shortcut): they say so, so
-// the model materialises it, and refuse the flag with an s2s::Error before touching anything.
-TEST_F(CudaParity, RnnRefusesARepeatedInput) {
-  EXPECT_FALSE(gpu_->supports_repeated_input());
-  RnnDims d;
-  d.cell = CellType::lstm;
-  d.layers = 1;
-  d.seq_len = 3;
-  d.batch = 2;
-  d.input_size = 4;
-  d.hidden_size = 5;
-  RnnInput<float> input;
-  input.x_repeated = true;
-  try {
-    gpu_->rnn_forward(d, nullptr, input, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
-                      nullptr);
-    ADD_FAILURE() << "rnn_forward accepted x_repeated";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("x_repeated"), std::string::npos) << e.what();
+// The repeat decoder's input (RnnInput::x_repeated: x [B, In] at every step) is projected once
+// on CUDA as on the CPU: every cell, depth, padding and mode against the double reference.
+TEST_F(CudaParity, RnnRepeatedInputMatchesTheCpuReference) {
+  EXPECT_TRUE(gpu_->supports_repeated_input());
+  SCOPED_TRACE(seed_text(seed_));
+  Rng rng(seed_);
+  // {cell, layers, H, B, T, one_hot, variable, h0, dhn, hn, dx, mode}
+  const RnnCase cases[] = {
+      {kLstm, 1, 33, 5, 9, false, true, false, false, true, true, kOver},
+      {kLstm, 2, 129, 64, 17, false, true, true, true, true, true, kAcc},
+      {kGru, 1, 1, 1, 1, false, false, false, false, true, true, kOver},
+      {kGru, 3, 65, 7, 30, false, true, true, true, true, true, kAcc},
+      {kRnn, 2, 257, 3, 100, false, true, false, true, true, true, kOver},
+  };
+  for (const RnnCase& c : cases) {
+    SCOPED_TRACE(describe(c));
+    RnnProblem problem = make_rnn_problem(c, rng);
+    problem.x_repeated = true;
+    problem.x.resize(static_cast<std::size_t>(c.batch) * problem.dims.input_size);
+    expect_rnn_close(run_rnn(*gpu_, problem), run_rnn_cpu_double(problem), c.layers);
   }
-  EXPECT_THROW(gpu_->rnn_backward(d, nullptr, input, nullptr, nullptr, nullptr, nullptr, nullptr,
-                                  nullptr, nullptr, nullptr, nullptr, nullptr,
-                                  GradMode::overwrite, nullptr),
-               Error);
 }
 
 // The backend's workspace mirrors the CPU layout, so a model sizes it the same on both.

@@ -18,7 +18,7 @@ namespace {
 constexpr int kDefaultEvalSize = 1000;
 
 struct EvalArgs {
-  std::string model, task, data, device = "auto";
+  std::string model, task, data, device = "auto", precision = "fp32";
   int digits = 0, max_dashes = 0, size = 0, batch_size = 256;
   bool reverse = false;
   std::uint64_t seed = 0;
@@ -34,6 +34,7 @@ int run_eval(EvalArgs& a) {
     for (CLI::Option* o : {a.digits_opt, a.reverse_opt, a.dashes_opt, a.size_opt, a.seed_opt})
       require(o->count() == 0, o->get_name() + " applies to --task, not to --data");
   const BackendKind backend = resolve_backend(parse_backend(a.device));
+  const Precision precision = parse_precision(a.precision);
   const CheckpointData checkpoint = load_checkpoint(a.model);
   require(checkpoint.config.output == OutputKind::tokens,
           a.model + ": eval needs a model with token outputs");
@@ -69,7 +70,7 @@ int run_eval(EvalArgs& a) {
           fmt::format("the longest target has {} characters; this model writes at most {} "
                       "(end token included)",
                       data.max_target_length(), checkpoint.config.max_target_length - 1));
-  Seq2Seq model = model_from_checkpoint(checkpoint, backend);
+  Seq2Seq model = model_from_checkpoint(checkpoint, backend, precision);
   const EvalResult r = evaluate(model, data, a.batch_size, true, true);
 
   fmt::print("model: {}\ndata: {}\n", a.model, what);
@@ -117,6 +118,10 @@ Subcommand add_eval_command(CLI::App& parent) {
       ->capture_default_str();
   app->add_option("--device", a.device, "auto|cpu|cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
+  app->add_option("--precision", a.precision,
+                  "fp32|tf32: tf32 lets CUDA GEMMs use TF32 tensor cores; exact on the CPU")
+      ->check(CLI::IsMember({"fp32", "tf32"}))
       ->capture_default_str();
   return {app, [args] { return run_eval(*args); }};
 }

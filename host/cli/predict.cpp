@@ -16,7 +16,7 @@ namespace s2s::cli {
 
 namespace {
 struct PredictArgs {
-  std::string model, device = "auto";
+  std::string model, device = "auto", precision = "fp32";
   std::vector<std::string> inputs;
   bool raw = false;
   int batch_size = 256;
@@ -24,6 +24,7 @@ struct PredictArgs {
 
 int run_predict(PredictArgs& a) {
   const BackendKind backend = resolve_backend(parse_backend(a.device));
+  const Precision precision = parse_precision(a.precision);
   const CheckpointData checkpoint = load_checkpoint(a.model);
   require(checkpoint.config.output == OutputKind::tokens,
           a.model + ": predict needs a model with token outputs");
@@ -45,7 +46,7 @@ int run_predict(PredictArgs& a) {
   }
   // Every input is checked before anything is printed: all outputs or none.
   const SequenceData data = presentation.encode_inputs(inputs, labels, checkpoint, a.raw);
-  Seq2Seq model = model_from_checkpoint(checkpoint, backend);
+  Seq2Seq model = model_from_checkpoint(checkpoint, backend, precision);
   std::vector<std::size_t> all(data.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
   const auto predicted = predict(model, data, all, a.batch_size);
@@ -79,6 +80,10 @@ Subcommand add_predict_command(CLI::App& parent) {
       ->capture_default_str();
   app->add_option("--device", a.device, "auto|cpu|cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
+  app->add_option("--precision", a.precision,
+                  "fp32|tf32: tf32 lets CUDA GEMMs use TF32 tensor cores; exact on the CPU")
+      ->check(CLI::IsMember({"fp32", "tf32"}))
       ->capture_default_str();
   return {app, [args] { return run_predict(*args); }};
 }

@@ -82,6 +82,7 @@ struct TrainArgs {
   int patience = 0;
   double min_delta = 0.001;
   std::string device = "auto";
+  std::string precision = "fp32";
 
   std::string out, resume, metrics;
   bool quiet = false;
@@ -244,7 +245,7 @@ int run_train(TrainArgs& a) {
       if (a.given(flag))
         throw Error(flag + " cannot be used with --resume: a resumed run keeps the checkpoint's "
                            "data, model and training settings (allowed with --resume: --epochs, "
-                           "--out, --metrics, --device, --samples, --quiet)");
+                           "--out, --metrics, --device, --precision, --samples, --quiet)");
   } else {
     require(a.given("--task") != a.given("--data"),
             "give exactly one of --task and --data (or --resume to continue a run)");
@@ -262,6 +263,7 @@ int run_train(TrainArgs& a) {
             "--momentum applies to --optimizer sgd only");
   }
   const BackendKind requested = parse_backend(a.device);
+  const Precision precision = parse_precision(a.precision);
 
   // ---- 2. The run's settings: from the flags, or from the checkpoint when resuming. ----
   DataSpec spec;
@@ -344,7 +346,7 @@ int run_train(TrainArgs& a) {
                           "checkpoint was trained on {} and {} (has the pair file changed?)",
                           a.resume, data.train.size(), data.valid.size(), recorded_train.dump(),
                           recorded_valid.dump()));
-      return model_from_checkpoint(*checkpoint, backend);
+      return model_from_checkpoint(*checkpoint, backend, precision);
     }
     const ModelConfig config = model_config(a, data);
     OptimizerConfig optimizer;
@@ -354,7 +356,7 @@ int run_train(TrainArgs& a) {
     optimizer.decay = a.decay;
     optimizer.clip_norm = a.clip;
     optimizer.validate();
-    Seq2Seq m(config, a.seed, backend);
+    Seq2Seq m(config, a.seed, backend, precision);
     m.set_optimizer(optimizer);
     return m;
   }();
@@ -549,6 +551,12 @@ Subcommand add_train_command(CLI::App& parent) {
           ->group("Training"));
   add(app->add_option("--device", a.device, "auto|cpu|cuda (auto: cuda when a GPU is usable)")
           ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+          ->capture_default_str()
+          ->group("Training"));
+  add(app->add_option("--precision", a.precision,
+                      "fp32|tf32: tf32 lets CUDA GEMMs use TF32 tensor cores (faster, not exact "
+                      "float32); the CPU computes exact float32 either way")
+          ->check(CLI::IsMember({"fp32", "tf32"}))
           ->capture_default_str()
           ->group("Training"));
 

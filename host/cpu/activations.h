@@ -81,4 +81,11 @@ inline float tanh_activation<float>(float v) {
   return tanh_float(v);
 }
 
+// The activation policy the shared cell math (host/cells/) runs with in the CPU loops.
+template <typename T>
+struct CpuActivations {
+  static T sigmoid(T v) { return cpu::sigmoid<T>(v); }
+  static T tanh(T v) { return tanh_activation<T>(v); }
+};
+
 }  // namespace s2s::cpu

@@ -40,7 +40,9 @@ constexpr std::size_t kScratchGranule = std::size_t{1} << 20;
 
 // ---- CudaStream ---------------------------------------------------------------------------
 
-CudaStream::CudaStream() { S2S_CUDA_CHECK(cudaStreamCreate(&stream_)); }
+CudaStream::CudaStream() {
+  S2S_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+}
 CudaStream::~CudaStream() {
   if (stream_ != nullptr) warn_if_failed(cudaStreamDestroy(stream_), "cudaStreamDestroy");
 }

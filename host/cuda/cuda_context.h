@@ -3,11 +3,10 @@
 // own workspace) and a growable scratch area together. Internal to host/cuda/ (and the GPU
 // tests and benchmarks); includes CUDA headers.
 //
-// Ordering with Memory: the stream is a *blocking* stream (cudaStreamCreate), so CudaMemory's
-// synchronous copies and memsets on the legacy default stream are ordered with all work queued
-// here. That is what lets the model upload a batch, queue ops and download a loss with no
-// explicit synchronisation (this requires the library not to be built with
-// --default-stream per-thread, which it is not).
+// Ordering with Memory: the stream is non-blocking (it never waits for, nor holds up, the legacy
+// default stream, so other libraries' work in the process does not serialise with ours), and
+// CudaOps' CudaMemory queues its copies and memsets on this same stream. That is what lets the
+// model upload a batch, queue ops and download a loss with one wait, in the download.
 #pragma once
 
 #include <cublas_v2.h>
@@ -18,7 +17,8 @@
 
 namespace s2s::cuda {
 
-// A stream on the device current at construction. Throws Error when it cannot be created.
+// A non-blocking stream on the device current at construction. Throws Error when it cannot be
+// created.
 class CudaStream {
  public:
   CudaStream();
@@ -75,7 +75,8 @@ class CublasHandle {
 
 struct CudaContextOptions {
   // TF32 tensor-core GEMMs (inputs rounded to a 10-bit mantissa): faster, not exact float32.
-  // Off by default: DESIGN.md allows TF32 only as an explicit option, never silently.
+  // Off by default: DESIGN.md allows TF32 only as an explicit option, never silently
+  // (Precision::tf32 through make_cuda_ops, the model's constructor or `--precision tf32`).
   bool allow_tf32 = false;
 };
 

@@ -21,7 +21,7 @@ std::string gib(std::size_t bytes) {
 
 }  // namespace
 
-CudaMemory::CudaMemory(int device) : device_(device) {
+CudaMemory::CudaMemory(int device, Stream stream) : device_(device), stream_(stream) {
   const int count = cuda_device_count();
   if (device < 0 || device >= count)
     throw Error("CUDA device " + std::to_string(device) + " does not exist: this machine has " +
@@ -62,30 +62,38 @@ void CudaMemory::release(void* pointer) noexcept {
 void CudaMemory::upload(void* destination, const void* host_source, std::size_t bytes) {
   if (bytes == 0) return;
   DeviceScope scope(device_);
-  S2S_CUDA_CHECK(cudaMemcpy(destination, host_source, bytes, cudaMemcpyHostToDevice));
+  // From pageable memory the runtime stages the bytes before returning: no device wait.
+  S2S_CUDA_CHECK(
+      cudaMemcpyAsync(destination, host_source, bytes, cudaMemcpyHostToDevice, stream_));
+  if (stream_ == nullptr) S2S_CUDA_CHECK(cudaStreamSynchronize(nullptr));
 }
 
 void CudaMemory::download(void* host_destination, const void* source, std::size_t bytes) {
   if (bytes == 0) return;
   DeviceScope scope(device_);
-  S2S_CUDA_CHECK(cudaMemcpy(host_destination, source, bytes, cudaMemcpyDeviceToHost));
+  S2S_CUDA_CHECK(
+      cudaMemcpyAsync(host_destination, source, bytes, cudaMemcpyDeviceToHost, stream_));
+  S2S_CUDA_CHECK(cudaStreamSynchronize(stream_));
 }
 
 void CudaMemory::copy(void* destination, const void* source, std::size_t bytes) {
   if (bytes == 0) return;
   DeviceScope scope(device_);
-  S2S_CUDA_CHECK(cudaMemcpy(destination, source, bytes, cudaMemcpyDeviceToDevice));
+  S2S_CUDA_CHECK(cudaMemcpyAsync(destination, source, bytes, cudaMemcpyDeviceToDevice, stream_));
+  if (stream_ == nullptr) S2S_CUDA_CHECK(cudaStreamSynchronize(nullptr));
 }
 
 void CudaMemory::zero(void* destination, std::size_t bytes) {
   if (bytes == 0) return;
   DeviceScope scope(device_);
-  S2S_CUDA_CHECK(cudaMemset(destination, 0, bytes));
+  S2S_CUDA_CHECK(cudaMemsetAsync(destination, 0, bytes, stream_));
+  if (stream_ == nullptr) S2S_CUDA_CHECK(cudaStreamSynchronize(nullptr));
 }
 
 void CudaMemory::synchronize() {
   DeviceScope scope(device_);
-  S2S_CUDA_CHECK(cudaDeviceSynchronize());
+  if (stream_ != nullptr) S2S_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  else S2S_CUDA_CHECK(cudaDeviceSynchronize());
 }
 
 }  // namespace s2s::cuda

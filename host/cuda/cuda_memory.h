@@ -5,6 +5,7 @@
 
 #include <cstddef>
 
+#include "kernels/stream.h"
 #include "s2s/backend.h"
 
 namespace s2s::cuda {
@@ -12,7 +13,10 @@ namespace s2s::cuda {
 class CudaMemory final : public Memory {
  public:
   // Throws Error when `device` is not a usable CUDA device (saying how many there are).
-  explicit CudaMemory(int device);
+  // stream: where copies and memsets are queued (CudaOps passes its context's stream, so that
+  // memory operations are ordered with the ops without touching the legacy default stream);
+  // nullptr: the legacy default stream, every call synchronous.
+  explicit CudaMemory(int device, Stream stream = nullptr);
   CudaMemory(const CudaMemory&) = delete;
   CudaMemory& operator=(const CudaMemory&) = delete;
 
@@ -23,7 +27,8 @@ class CudaMemory final : public Memory {
   void* allocate(std::size_t bytes) override;
   // Never throws: a failing cudaFree (other than at process exit) is reported on stderr.
   void release(void* pointer) noexcept override;
-  // Synchronous copies (the host side is ordinary pageable memory).
+  // upload returns once the host bytes are staged (the caller may reuse them); download waits
+  // for the stream (the one device-to-host synchronisation of a call); copy and zero are queued.
   void upload(void* destination, const void* host_source, std::size_t bytes) override;
   void download(void* host_destination, const void* source, std::size_t bytes) override;
   void copy(void* destination, const void* source, std::size_t bytes) override;
@@ -32,6 +37,7 @@ class CudaMemory final : public Memory {
 
  private:
   int device_;
+  Stream stream_;
 };
 
 }  // namespace s2s::cuda

@@ -35,7 +35,7 @@ int checked_device(int device) {
 }  // namespace
 
 CudaOps::CudaOps(int device, CudaContextOptions options)
-    : memory_(checked_device(device)), context_(device, options) {}
+    : context_(checked_device(device), options), memory_(device, context_.stream()) {}
 
 std::size_t CudaOps::rnn_workspace_size(const RnnDims& dims) const {
   return rnn_workspace_size_cuda(dims);
@@ -163,8 +163,10 @@ void CudaOps::adam_step(float* params, const float* grads, float* m, float* v, s
 
 }  // namespace cuda
 
-std::unique_ptr<Ops<float>> make_cuda_ops(int device) {
-  return std::make_unique<cuda::CudaOps>(device);
+std::unique_ptr<Ops<float>> make_cuda_ops(int device, Precision precision) {
+  cuda::CudaContextOptions options;
+  options.allow_tf32 = precision == Precision::tf32;
+  return std::make_unique<cuda::CudaOps>(device, options);
 }
 
 }  // namespace s2s

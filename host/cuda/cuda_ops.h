@@ -27,6 +27,8 @@ class CudaOps final : public Ops<float> {
   CudaContext& context() { return context_; }
 
   std::size_t rnn_workspace_size(const RnnDims& dims) const override;
+  // The repeat decoder's input is projected once per sequence, as on the CPU.
+  bool supports_repeated_input() const override { return true; }
   void rnn_forward(const RnnDims& dims, const RnnLayerWeights<float>* weights,
                    RnnInput<float> input, const std::int32_t* lengths, const float* h0,
                    const float* c0, float* y, float* hn, float* cn, float* workspace) override;
@@ -66,8 +68,9 @@ class CudaOps final : public Ops<float> {
                  float beta1, float beta2, float eps, std::int64_t step) override;
 
  private:
-  CudaMemory memory_;
+  // The context first: the memory queues its copies on the context's stream.
   CudaContext context_;
+  CudaMemory memory_;
 };
 
 }  // namespace s2s::cuda

@@ -1,10 +1,7 @@
-// The CUDA recurrent stack (host/cuda/cuda_rnn.h), step for step the CPU reference's structure
-// (host/cpu/rnn_cpu.cpp, whose header comment documents the workspace layout used here too):
-// per layer the input projection of all T*B rows as one GEMM (a column gather in one-hot
-// mode); per step one recurrent GEMM and one fused pointwise kernel; backward in reverse with
-// one GEMM per step for the recurrent state gradient, then dweight_hh, dweight_ih and the
-// input gradient as one GEMM each over all T, and the bias gradients as fixed-order column sums.
-// Everything is queued on the context's stream; nothing here waits for the device.
+// The CUDA executor of the recurrent stack (host/cuda/cuda_rnn.h): cuBLAS GEMMs with the
+// arguments host/rnn_stack.h hands over (already column-major), the fused step kernels and the
+// reductions of kernels/, all queued on the context's stream; nothing here waits for the
+// device. The orchestration itself is host/rnn_stack.h, shared with the CPU.
 #include "cuda/cuda_rnn.h"
 
 #include <cuda_runtime.h>
@@ -15,85 +12,123 @@
 
 #include "cuda/cuda_check.h"
 #include "cuda/cuda_context.h"
-#include "cuda/cuda_gemm.h"
-#include "s2s/error.h"
 #include "kernels/column_sum.h"
 #include "kernels/gru_pointwise.h"
 #include "kernels/lstm_pointwise.h"
 #include "kernels/one_hot_projection.h"
 #include "kernels/rnn_final_state.h"
 #include "kernels/rnn_tanh_pointwise.h"
+#include "rnn_stack.h"
 #include "rnn_workspace.h"
 
 namespace s2s::cuda {
 namespace {
 
-void copy_async(float* destination, const float* source, std::size_t elements,
-                cudaStream_t stream) {
-  S2S_CUDA_CHECK(cudaMemcpyAsync(destination, source, elements * sizeof(float),
-                                 cudaMemcpyDeviceToDevice, stream));
-}
+cublasOperation_t to_cublas(GemmOp op) { return op == GemmOp::t ? CUBLAS_OP_T : CUBLAS_OP_N; }
 
-void zero_async(float* destination, std::size_t elements, cudaStream_t stream) {
-  S2S_CUDA_CHECK(cudaMemsetAsync(destination, 0, elements * sizeof(float), stream));
-}
+class CudaExecutor {
+ public:
+  using Scalar = float;
 
-// Slot 0 of a state sequence: the given initial state, or zeros.
-void initial_state(float* slot0, const float* given, std::size_t elements, cudaStream_t stream) {
-  if (given != nullptr) copy_async(slot0, given, elements, stream);
-  else zero_async(slot0, elements, stream);
-}
+  explicit CudaExecutor(CudaContext& context)
+      : context_(context), stream_(context.stream()), blas_(context.blas()) {}
 
-// One layer over all steps. layer_input is [T, B, input_width] (unused in one-hot mode);
-// h0 and c0 are this layer's [B, H] slices, nullable.
-void layer_forward(CudaContext& context, const RnnDims& dims,
-                   const RnnLayerWeights<float>& weights, const float* layer_input,
-                   const std::int32_t* tokens, int input_width, const std::int32_t* lengths,
-                   const float* h0, const float* c0, const LayerCache<float>& cache, float* recurrent) {
-  const int B = dims.batch;
-  const int H = dims.hidden_size;
-  const std::size_t BH = static_cast<std::size_t>(B) * H;
-  const int gate_width = gate_count(dims.cell) * H;
-  const int rows = dims.seq_len * B;
-  cudaStream_t stream = context.stream();
-  cublasHandle_t blas = context.blas();
-
-  // Input projection of every row (biases are added in the step kernels).
-  if (tokens != nullptr) {
-    one_hot_projection_forward_cuda(weights.weight_ih, tokens, lengths, dims.seq_len, B,
-                                    input_width, gate_width, cache.gates, stream);
-  } else {
-    gemm(blas, false, true, rows, gate_width, input_width, 1.0f, layer_input, input_width,
-         weights.weight_ih, input_width, 0.0f, cache.gates, gate_width);
+  void gemm(GemmOp op_a, GemmOp op_b, int m, int n, int k, float alpha, const float* a, int lda,
+            const float* b, int ldb, float beta, float* c, int ldc) {
+    S2S_CUBLAS_CHECK(cublasSgemm(blas_, to_cublas(op_a), to_cublas(op_b), m, n, k, &alpha, a,
+                                 lda, b, ldb, &beta, c, ldc));
+  }
+  void copy(float* destination, const float* source, std::size_t elements) {
+    S2S_CUDA_CHECK(cudaMemcpyAsync(destination, source, elements * sizeof(float),
+                                   cudaMemcpyDeviceToDevice, stream_));
+  }
+  void zero(float* destination, std::size_t elements) {
+    S2S_CUDA_CHECK(cudaMemsetAsync(destination, 0, elements * sizeof(float), stream_));
   }
 
-  initial_state(cache.hseq, h0, BH, stream);
-  if (dims.cell == CellType::lstm) initial_state(cache.cseq, c0, BH, stream);
+  void one_hot_gather(const float* weight_ih, const std::int32_t* tokens,
+                      const std::int32_t* lengths, int steps, int B, int V, int GH,
+                      float* gates) {
+    one_hot_projection_forward_cuda(weight_ih, tokens, lengths, steps, B, V, GH, gates, stream_);
+  }
+  void one_hot_scatter(const std::int32_t* tokens, const std::int32_t* lengths, int steps, int B,
+                       int V, int GH, const float* dgates, float* dweight_ih, bool accumulate) {
+    const std::size_t bytes = one_hot_projection_backward_scratch_bytes(steps, B, V);
+    one_hot_projection_backward_cuda(tokens, lengths, steps, B, V, GH, dgates, dweight_ih,
+                                     accumulate, context_.scratch(bytes), bytes, stream_);
+  }
 
-  for (int t = 0; t < dims.seq_len; ++t) {
-    const float* h_prev = cache.hseq + t * BH;
-    float* h_next = cache.hseq + (t + 1) * BH;
-    float* gates = cache.gates + static_cast<std::size_t>(t) * B * gate_width;
-    // Padded rows of h_prev are zeros; their products are computed and ignored.
-    gemm(blas, false, true, B, gate_width, H, 1.0f, h_prev, H, weights.weight_hh, H, 0.0f,
-         recurrent, gate_width);
-    switch (dims.cell) {
-      case CellType::lstm:
-        lstm_pointwise_forward_cuda(B, H, t, lengths, recurrent, weights.bias_ih,
-                                    weights.bias_hh, cache.cseq + t * BH, gates,
-                                    cache.cseq + (t + 1) * BH, h_next, stream);
-        break;
-      case CellType::gru:
-        gru_pointwise_forward_cuda(B, H, t, lengths, recurrent, weights.bias_ih, weights.bias_hh,
-                                   h_prev, gates, cache.hh_new + t * BH, h_next, stream);
-        break;
-      case CellType::rnn:
-        rnn_tanh_pointwise_forward_cuda(B, H, t, lengths, recurrent, weights.bias_ih,
-                                        weights.bias_hh, gates, h_next, stream);
-        break;
+  void lstm_forward(int B, int H, int t, const std::int32_t* lengths, const float* recurrent,
+                    const float* b_ih, const float* b_hh, const float* c_prev, float* gates,
+                    float* c_next, float* h_next) {
+    lstm_pointwise_forward_cuda(
+        LstmForwardStep{B, H, t, lengths, recurrent, b_ih, b_hh, c_prev, gates, c_next, h_next},
+        stream_);
+  }
+  void gru_forward(int B, int H, int t, const std::int32_t* lengths, const float* recurrent,
+                   const float* b_ih, const float* b_hh, const float* h_prev, float* gates,
+                   float* hh_new, float* h_next) {
+    gru_pointwise_forward_cuda(
+        GruForwardStep{B, H, t, lengths, recurrent, b_ih, b_hh, h_prev, gates, hh_new, h_next},
+        stream_);
+  }
+  void rnn_forward(int B, int H, int t, const std::int32_t* lengths, const float* recurrent,
+                   const float* b_ih, const float* b_hh, float* gates, float* h_next) {
+    rnn_tanh_pointwise_forward_cuda(
+        RnnTanhForwardStep{B, H, t, lengths, recurrent, b_ih, b_hh, gates, h_next}, stream_);
+  }
+  void lstm_backward(int B, int H, int t, const std::int32_t* lengths, const float* c_prev,
+                     const float* c_now, const float* doutput, float* gates, float* dh_state,
+                     float* dc_state) {
+    lstm_pointwise_backward_cuda(
+        LstmBackwardStep{B, H, t, lengths, c_prev, c_now, doutput, gates, dh_state, dc_state},
+        stream_);
+  }
+  void gru_backward(int B, int H, int t, const std::int32_t* lengths, const float* h_prev,
+                    const float* hh_new, const float* doutput, float* gates, float* dgates_hh,
+                    float* dh_state) {
+    gru_pointwise_backward_cuda(
+        GruBackwardStep{B, H, t, lengths, h_prev, hh_new, doutput, gates, dgates_hh, dh_state},
+        stream_);
+  }
+  void rnn_backward(int B, int H, int t, const std::int32_t* lengths, const float* doutput,
+                    float* gates, float* dh_state) {
+    rnn_tanh_pointwise_backward_cuda(
+        RnnTanhBackwardStep{B, H, t, lengths, doutput, gates, dh_state}, stream_);
+  }
+
+  void final_state(const float* state_seq, const std::int32_t* lengths, int B, int H,
+                   float* out) {
+    rnn_final_state_cuda(state_seq, lengths, B, H, out, stream_);
+  }
+
+  // LSTM and RNN: one column sum written to both bias gradients; GRU: two sums.
+  void bias_gradients(const float* dgates, const float* dgates_hh, int rows, int width,
+                      float* dbias_ih, float* dbias_hh, bool accumulate) {
+    const std::size_t bytes = column_sum_scratch_bytes(rows, width);
+    void* scratch = context_.scratch(bytes);
+    if (dgates_hh == dgates) {
+      column_sum_cuda(dgates, rows, width, dbias_ih, accumulate, scratch, bytes, stream_,
+                      dbias_hh);
+      return;
     }
+    column_sum_cuda(dgates, rows, width, dbias_ih, accumulate, scratch, bytes, stream_);
+    column_sum_cuda(dgates_hh, rows, width, dbias_hh, accumulate, scratch, bytes, stream_);
   }
-}
+
+  // data[0] = the sum over steps: a column sum of [steps, step_size] written over its own first
+  // row (the second pass reads only the scratch, so the overlap is safe).
+  void sum_steps(float* data, int steps, std::size_t step_size) {
+    const int width = static_cast<int>(step_size);
+    const std::size_t bytes = column_sum_scratch_bytes(steps, width);
+    column_sum_cuda(data, steps, width, data, false, context_.scratch(bytes), bytes, stream_);
+  }
+
+ private:
+  CudaContext& context_;
+  cudaStream_t stream_;
+  cublasHandle_t blas_;
+};
 
 }  // namespace
 
@@ -105,36 +140,8 @@ void rnn_forward_cuda(CudaContext& context, const RnnDims& dims,
                       const RnnLayerWeights<float>* weights, RnnInput<float> input,
                       const std::int32_t* lengths, const float* h0, const float* c0, float* y,
                       float* hn, float* cn, float* workspace) {
-  // The CUDA ops report supports_repeated_input() false, so the model materialises x.
-  if (input.x_repeated) throw Error("CUDA rnn ops take x as [T, B, In]; x_repeated is CPU-only");
-  const RnnWorkspaceLayout layout(dims);
-  const int B = dims.batch;
-  const int H = dims.hidden_size;
-  const std::size_t BH = static_cast<std::size_t>(B) * H;
-  float* recurrent = workspace + static_cast<std::size_t>(dims.layers) * layout.per_layer;
-  const bool lstm = dims.cell == CellType::lstm;
-  cudaStream_t stream = context.stream();
-
-  for (int k = 0; k < dims.layers; ++k) {
-    const LayerCache<float> cache = layer_cache(dims, layout, workspace, k);
-    const float* layer_input = input.x;
-    const std::int32_t* tokens = input.tokens;
-    int input_width = dims.input_size;
-    if (k > 0) {
-      layer_input = layer_cache(dims, layout, workspace, k - 1).hseq + BH;
-      tokens = nullptr;
-      input_width = H;
-    }
-    layer_forward(context, dims, weights[k], layer_input, tokens, input_width, lengths,
-                  h0 != nullptr ? h0 + k * BH : nullptr,
-                  lstm && c0 != nullptr ? c0 + k * BH : nullptr, cache, recurrent);
-    // Final states: slot lengths[b] of each sequence (padded steps never wrote a state).
-    if (hn != nullptr) rnn_final_state_cuda(cache.hseq, lengths, B, H, hn + k * BH, stream);
-    if (lstm && cn != nullptr)
-      rnn_final_state_cuda(cache.cseq, lengths, B, H, cn + k * BH, stream);
-  }
-  const float* top_output = layer_cache(dims, layout, workspace, dims.layers - 1).hseq + BH;
-  copy_async(y, top_output, layout.sequence, stream);
+  CudaExecutor executor(context);
+  rnn_stack_forward(executor, dims, weights, input, lengths, h0, c0, y, hn, cn, workspace);
 }
 
 void rnn_backward_cuda(CudaContext& context, const RnnDims& dims,
@@ -142,103 +149,9 @@ void rnn_backward_cuda(CudaContext& context, const RnnDims& dims,
                        const std::int32_t* lengths, const float* dy, const float* dhn,
                        const float* dcn, float* dx, float* dh0, float* dc0,
                        const RnnLayerGrads<float>* grads, GradMode mode, float* workspace) {
-  // The CUDA ops report supports_repeated_input() false, so the model materialises x.
-  if (input.x_repeated) throw Error("CUDA rnn ops take x as [T, B, In]; x_repeated is CPU-only");
-  const RnnWorkspaceLayout layout(dims);
-  const int B = dims.batch;
-  const int H = dims.hidden_size;
-  const int T_steps = dims.seq_len;
-  const std::size_t BH = static_cast<std::size_t>(B) * H;
-  const int gate_width = gate_count(dims.cell) * H;
-  const int rows = T_steps * B;
-  const bool lstm = dims.cell == CellType::lstm;
-  const bool gru = dims.cell == CellType::gru;
-  const bool accumulate = mode == GradMode::accumulate;
-  const float beta = accumulate ? 1.0f : 0.0f;
-  cudaStream_t stream = context.stream();
-  cublasHandle_t blas = context.blas();
-
-  const BackwardScratch<float> views = backward_scratch(dims, layout, workspace);
-  float* const dh_state = views.dh_state;
-  float* const dc_state = views.dc_state;
-  float* const dgates_hh_gru = views.dgates_hh_gru;
-  float* const dlayer_output = views.dlayer_output;
-
-  // Device scratch of the reductions (bias sums; one-hot column sums), taken once for the call.
-  const bool one_hot = input.tokens != nullptr;
-  std::size_t reduction_bytes = column_sum_scratch_bytes(rows, gate_width);
-  if (one_hot)
-    reduction_bytes = std::max(reduction_bytes, one_hot_projection_backward_scratch_bytes(
-                                                    T_steps, B, dims.input_size));
-  void* reduction_scratch = context.scratch(reduction_bytes);
-
-  for (int k = dims.layers - 1; k >= 0; --k) {
-    const LayerCache<float> cache = layer_cache(dims, layout, workspace, k);
-    const RnnLayerWeights<float>& w = weights[k];
-    const RnnLayerGrads<float>& g = grads[k];
-    // Gradient w.r.t. this layer's output sequence: the caller's dy on top, else what the layer
-    // above sent down.
-    const float* doutput = k == dims.layers - 1 ? dy : dlayer_output;
-    float* dgates = cache.gates;  // overwritten in place, step by step
-    float* dgates_hh = gru ? dgates_hh_gru : dgates;
-
-    initial_state(dh_state, dhn != nullptr ? dhn + k * BH : nullptr, BH, stream);
-    if (lstm) initial_state(dc_state, dcn != nullptr ? dcn + k * BH : nullptr, BH, stream);
-
-    for (int t = T_steps - 1; t >= 0; --t) {
-      const std::size_t step_gates = static_cast<std::size_t>(t) * B * gate_width;
-      const float* dout = doutput != nullptr ? doutput + t * BH : nullptr;
-      switch (dims.cell) {
-        case CellType::lstm:
-          lstm_pointwise_backward_cuda(B, H, t, lengths, cache.cseq + t * BH,
-                                       cache.cseq + (t + 1) * BH, dout, dgates + step_gates,
-                                       dh_state, dc_state, stream);
-          break;
-        case CellType::gru:
-          gru_pointwise_backward_cuda(B, H, t, lengths, cache.hseq + t * BH,
-                                      cache.hh_new + t * BH, dout, dgates + step_gates,
-                                      dgates_hh + step_gates, dh_state, stream);
-          break;
-        case CellType::rnn:
-          rnn_tanh_pointwise_backward_cuda(B, H, t, lengths, dout, dgates + step_gates, dh_state,
-                                           stream);
-          break;
-      }
-      // dh_{t-1} += dgates_hh W_hh; padded rows add zero and so keep their carried gradient.
-      gemm(blas, false, false, B, H, gate_width, 1.0f, dgates_hh + step_gates, gate_width,
-           w.weight_hh, H, 1.0f, dh_state, H);
-    }
-
-    if (dh0 != nullptr) copy_async(dh0 + k * BH, dh_state, BH, stream);
-    if (lstm && dc0 != nullptr) copy_async(dc0 + k * BH, dc_state, BH, stream);
-
-    // Parameter gradients over all steps at once; padded rows of dgates are zero.
-    gemm(blas, true, false, gate_width, H, rows, 1.0f, dgates_hh, gate_width, cache.hseq, H, beta,
-         g.dweight_hh, H);
-    column_sum_cuda(dgates, rows, gate_width, g.dbias_ih, accumulate, reduction_scratch,
-                    reduction_bytes, stream);
-    column_sum_cuda(dgates_hh, rows, gate_width, g.dbias_hh, accumulate, reduction_scratch,
-                    reduction_bytes, stream);
-
-    const int input_width = k == 0 ? dims.input_size : H;
-    if (k == 0 && one_hot) {
-      // The projection of token v is column v of W_ih, so its gradient lands in that column.
-      one_hot_projection_backward_cuda(input.tokens, lengths, T_steps, B, input_width,
-                                       gate_width, dgates, g.dweight_ih, accumulate,
-                                       reduction_scratch, reduction_bytes, stream);
-      continue;
-    }
-    const float* layer_input =
-        k == 0 ? input.x : layer_cache(dims, layout, workspace, k - 1).hseq + BH;
-    gemm(blas, true, false, gate_width, input_width, rows, 1.0f, dgates, gate_width, layer_input,
-         input_width, beta, g.dweight_ih, input_width);
-    // The input gradient becomes the layer below's output gradient, or the caller's dx.
-    float* dinput = k > 0 ? dlayer_output : dx;
-    if (dinput != nullptr) {
-      gemm(blas, false, false, rows, input_width, gate_width, 1.0f, dgates, gate_width,
-           w.weight_ih, input_width, 0.0f, dinput, input_width);
-    }
-  }
+  CudaExecutor executor(context);
+  rnn_stack_backward(executor, dims, weights, input, lengths, dy, dhn, dcn, dx, dh0, dc0, grads,
+                     mode, workspace);
 }
 
 }  // namespace s2s::cuda

@@ -26,7 +26,7 @@ void check_cuda_device(int device) {
   throw Error(std::string(kNotBuilt) + " (asked for CUDA device " + std::to_string(device) + ")");
 }
 
-std::unique_ptr<Ops<float>> make_cuda_ops(int device) {
+std::unique_ptr<Ops<float>> make_cuda_ops(int device, Precision /*precision*/) {
   check_cuda_device(device);
   return nullptr;  // not reached
 }

@@ -582,9 +582,10 @@ CheckpointData load_checkpoint(const std::string& path) {
   return checkpoint_from(SafetensorsFile::read(path));
 }
 
-Seq2Seq model_from_checkpoint(const CheckpointData& checkpoint, BackendKind backend) {
+Seq2Seq model_from_checkpoint(const CheckpointData& checkpoint, BackendKind backend,
+                              Precision precision) {
   check_checkpoint(checkpoint, "model_from_checkpoint");
-  Seq2Seq model(checkpoint.config, 0, backend);
+  Seq2Seq model(checkpoint.config, 0, backend, precision);
   model.set_parameters(checkpoint.parameters);
   if (checkpoint.has_optimizer) {
     model.set_optimizer(checkpoint.optimizer);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -138,10 +139,10 @@ struct BasicSeq2Seq<T>::Impl {
   // The batch as uploaded by prepare().
   int B = 0, Ts = 0, Tt = 0;
 
-  Impl(const ModelConfig& c, BackendKind kind) : config(c) {
+  Impl(const ModelConfig& c, BackendKind kind, Precision precision) : config(c) {
     config.validate();
     backend = resolve_backend(kind);
-    ops = make_ops<T>(backend);
+    ops = make_ops<T>(backend, precision);
     layout = parameter_layout(config);
     const std::size_t n = layout.back().offset + layout.back().size();
     params = Buffer<T>(ops->memory(), n);
@@ -441,14 +442,37 @@ struct BasicSeq2Seq<T>::Impl {
     return static_cast<double>(host[0]);
   }
 
-  // Token accuracy under teacher forcing from the head output of the last forward().
-  void count_correct(StepResult& r, const Batch& batch) {
-    if (config.output != OutputKind::tokens) return;
-    const std::size_t rows = static_cast<std::size_t>(Tt) * B;
-    std::int32_t* am = sized(mem(), argmax_out, rows);
-    ops->argmax(out.data(), static_cast<int>(rows), config.target_vocab_size, am);
+  // A step's metrics live in one device buffer, `scalars`: [0] the loss, [1] the gradient
+  // norm, then (token outputs) the argmax of each target row as int32, so that one download
+  // reads them all: a training step waits for the device once. Sized before forward() writes
+  // the loss (growing it later would lose it).
+  std::size_t argmax_rows() const {
+    return config.output == OutputKind::tokens ? static_cast<std::size_t>(Tt) * B : 0;
+  }
+  std::size_t metrics_size() const {
+    return 2 + (argmax_rows() * sizeof(std::int32_t) + sizeof(T) - 1) / sizeof(T);
+  }
+  void reserve_metrics() { sized(mem(), scalars, metrics_size()); }
+
+  // Queues the argmax of the head output of the last forward() behind the loss and norm.
+  void queue_argmax() {
+    const std::size_t rows = argmax_rows();
+    if (rows == 0) return;
+    auto* ids = reinterpret_cast<std::int32_t*>(scalars.data() + 2);
+    ops->argmax(out.data(), static_cast<int>(rows), config.target_vocab_size, ids);
+  }
+
+  // The one device-to-host read of a step: the loss, the norm (when with_norm) and the token
+  // accuracy counts under teacher forcing.
+  void read_metrics(StepResult& r, const Batch& batch, bool with_norm) {
+    std::vector<T> host(metrics_size());
+    mem().download(host.data(), scalars.data(), host.size() * sizeof(T));
+    r.loss = static_cast<double>(host[0]);
+    if (with_norm) r.gradient_norm = static_cast<double>(host[1]);
+    const std::size_t rows = argmax_rows();
+    if (rows == 0) return;
     std::vector<std::int32_t> predicted(rows);
-    mem().download(predicted.data(), am, rows * sizeof(std::int32_t));
+    std::memcpy(predicted.data(), host.data() + 2, rows * sizeof(std::int32_t));
     for (int t = 0; t < Tt; ++t)
       for (int b = 0; b < B; ++b) {
         if (t >= batch.target_lengths[b]) continue;
@@ -460,20 +484,27 @@ struct BasicSeq2Seq<T>::Impl {
 
   StepResult evaluate(const Batch& batch) {
     prepare(batch, true);
+    reserve_metrics();
     forward(false);
+    queue_argmax();
     StepResult r;
-    r.loss = loss_value();
-    count_correct(r, batch);
+    read_metrics(r, batch, false);
     return r;
   }
 
-  StepResult forward_backward(const Batch& batch) {
+  // Forward and backward with nothing read back (train_step reads once, after the norm).
+  void run_forward_backward(const Batch& batch) {
     prepare(batch, true);
+    reserve_metrics();
     forward(true);
     backward();
+    queue_argmax();
+  }
+
+  StepResult forward_backward(const Batch& batch) {
+    run_forward_backward(batch);
     StepResult r;
-    r.loss = loss_value();
-    count_correct(r, batch);
+    read_metrics(r, batch, false);
     return r;
   }
 
@@ -486,13 +517,12 @@ struct BasicSeq2Seq<T>::Impl {
 
   StepResult train_step(const Batch& batch) {
     require(has_optimizer, "train_step: no optimizer was set (call set_optimizer first)");
-    StepResult r = forward_backward(batch);
+    run_forward_backward(batch);
     const std::size_t n = count();
     T* norm = scalars.data() + 1;
     ops->global_norm(grads.data(), n, norm);
-    T host_norm[1];
-    mem().download(host_norm, norm, sizeof(T));
-    r.gradient_norm = static_cast<double>(host_norm[0]);
+    StepResult r;
+    read_metrics(r, batch, true);
     const std::string at = "training step " + std::to_string(step + 1);
     if (!std::isfinite(r.loss))
       throw Error(at + ": the loss is not finite (" + std::to_string(r.loss) +
@@ -632,8 +662,9 @@ struct BasicSeq2Seq<T>::Impl {
 };
 
 template <typename T>
-BasicSeq2Seq<T>::BasicSeq2Seq(const ModelConfig& config, std::uint64_t seed, BackendKind backend)
-    : impl_(std::make_unique<Impl>(config, backend)) {
+BasicSeq2Seq<T>::BasicSeq2Seq(const ModelConfig& config, std::uint64_t seed, BackendKind backend,
+                              Precision precision)
+    : impl_(std::make_unique<Impl>(config, backend, precision)) {
   impl_->initialise(seed);
 }
 template <typename T>

@@ -50,6 +50,17 @@ std::vector<DeviceInfo> list_devices();
 // is usable (saying which).
 BackendKind resolve_backend(BackendKind requested);
 
+// The arithmetic of float32 GEMMs, as PyTorch's torch.backends.cuda.matmul.allow_tf32.
+// fp32 (the default): exact float32. tf32: the CUDA backend's GEMMs may use TF32 tensor cores
+// (inputs rounded to a 10-bit mantissa: faster, not exact float32; cuBLAS' math mode). It is
+// a permission, not a demand: the CPU computes exact float32 (float) or float64 either way, as
+// PyTorch ignores allow_tf32 on the CPU.
+enum class Precision { fp32, tf32 };
+
+std::string to_string(Precision precision);
+// Accepts "fp32", "tf32"; throws Error otherwise.
+Precision parse_precision(const std::string& name);
+
 // Whether a backward pass overwrites parameter gradients or adds to them (explicit, never silent).
 enum class GradMode { overwrite, accumulate };
 
@@ -224,12 +235,12 @@ std::unique_ptr<Ops<float>> make_cpu_ops<float>();
 template <>
 std::unique_ptr<Ops<double>> make_cpu_ops<double>();
 
-// The CUDA backend on device `device`; throws Error when CUDA is not built or no device is
-// usable.
-std::unique_ptr<Ops<float>> make_cuda_ops(int device = 0);
+// The CUDA backend on device `device` with the given GEMM precision; throws Error when CUDA is
+// not built or no device is usable.
+std::unique_ptr<Ops<float>> make_cuda_ops(int device = 0, Precision precision = Precision::fp32);
 
-// The backend asked for, resolved as resolve_backend does.
+// The backend asked for, resolved as resolve_backend does (precision: see Precision).
 template <typename T>
-std::unique_ptr<Ops<T>> make_ops(BackendKind kind);
+std::unique_ptr<Ops<T>> make_ops(BackendKind kind, Precision precision = Precision::fp32);
 
 }  // namespace s2s

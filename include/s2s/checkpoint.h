@@ -77,6 +77,7 @@ CheckpointData load_checkpoint(const std::string& path);
 // A model built from a checkpoint on the given backend, with its parameters, and its
 // optimizer and state when the checkpoint has them.
 Seq2Seq model_from_checkpoint(const CheckpointData& checkpoint,
-                              BackendKind backend = BackendKind::cpu);
+                              BackendKind backend = BackendKind::cpu,
+                              Precision precision = Precision::fp32);
 
 }  // namespace s2s

@@ -40,8 +40,9 @@ class BasicSeq2Seq {
   // Builds the model and initialises its parameters from seed as PyTorch does: RNN weights and
   // biases and the output head U(-1/sqrt(fan), 1/sqrt(fan)), embeddings N(0, 1).
   // Throws Error for an invalid config or an unusable backend.
+  // precision: the GEMMs' arithmetic on CUDA (see Precision; exact on the CPU either way).
   BasicSeq2Seq(const ModelConfig& config, std::uint64_t seed,
-               BackendKind backend = BackendKind::cpu);
+               BackendKind backend = BackendKind::cpu, Precision precision = Precision::fp32);
   ~BasicSeq2Seq();
   BasicSeq2Seq(BasicSeq2Seq&&) noexcept;
   BasicSeq2Seq& operator=(BasicSeq2Seq&&) noexcept;
