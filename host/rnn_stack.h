@@ -39,9 +39,14 @@
 //   copy(dst, src, elements); zero(dst, elements)
 //   one_hot_gather(weight_ih, tokens, lengths, T, B, V, GH, gates)
 //   one_hot_scatter(tokens, lengths, T, B, V, GH, dgates, dweight_ih, accumulate)
-//   lstm_forward(const cuda-style LstmForwardStep-like arguments ...), gru_forward, rnn_forward,
-//   lstm_backward, gru_backward, rnn_backward: one pointwise step over the batch, with the
-//       argument lists of the kernel launchers (kernels/<cell>_pointwise.h)
+//   lstm_forward(B, H, t, lengths, recurrent, bias_ih, bias_hh, c_prev, gates, c_next, h_next)
+//   gru_forward(B, H, t, lengths, recurrent, bias_ih, bias_hh, h_prev, gates, hh_new, h_next)
+//   rnn_forward(B, H, t, lengths, recurrent, bias_ih, bias_hh, gates, h_next)
+//   lstm_backward(B, H, t, lengths, c_prev, c_now, doutput, gates, dh_state, dc_state)
+//   gru_backward(B, H, t, lengths, h_prev, hh_new, doutput, gates, dgates_hh, dh_state)
+//   rnn_backward(B, H, t, lengths, doutput, gates, dh_state)
+//       one pointwise step over the batch, padded rows (t >= lengths[b]) included; arguments as
+//       the fields of the step structs in kernels/<cell>_pointwise.h, which document them
 //   final_state(state_seq [T+1, B, H], lengths, B, H, out [B, H]): slot lengths[b] of each row
 //   bias_gradients(dgates, dgates_hh, rows, width, dbias_ih, dbias_hh, accumulate): the column
 //       sums of dgates into dbias_ih and of dgates_hh into dbias_hh; dgates_hh == dgates (LSTM,

@@ -1,6 +1,6 @@
-// The recurrent stack's workspace layout, shared by the CPU reference (host/cpu/rnn_cpu.cpp,
-// whose header comment documents it) and the CUDA backend (host/cuda/cuda_rnn.cpp), so that the
-// two compute into the same places and agree on its size.
+// The recurrent stack's workspace layout, used by the shared orchestration (host/rnn_stack.h,
+// whose header comment documents it) on every backend, so that they compute into the same
+// places and agree on its size.
 #pragma once
 
 #include <algorithm>

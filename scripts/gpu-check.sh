@@ -15,29 +15,10 @@
 #        S2S_BUILD_DIR=build-gpu bash scripts/gpu-check.sh
 #        S2S_GPU_CHECK_BUILD=1 ...            (rebuild an existing build folder first)
 #
-# Running s2s on a GPU machine that has the CUDA toolkit and CMake but not the Debian dev
-# packages (gtest, benchmark, OpenBLAS, fmt, CLI11, nlohmann-json):
-#   1. Build here, carry the build folder. On a machine with the packages and the toolkit:
-#        cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DS2S_ENABLE_CUDA=ON \
-#              -DCMAKE_CUDA_ARCHITECTURES=90      # the target GPU's (80;90 by default)
-#        cmake --build build
-#      then copy the repository with build/ (tar or rsync -a, keeping timestamps so nothing looks
-#      stale) to the same absolute path on the GPU machine, and run
-#        S2S_GPU_CHECK_BUILD=0 bash scripts/gpu-check.sh
-#      CTest files hold absolute paths; at another path run the executables directly instead
-#      (build/test_cuda_smoke; each is a GoogleTest binary). The executables need at run time
-#      only shared libraries: the CUDA runtime and cuBLAS (from the toolkit there), and
-#      libopenblas.so.0 and libfmt.so.9 (check with ldd); where those are missing, copy them from
-#      the build machine into a folder and point LD_LIBRARY_PATH at it.
-#   2. Carry the dependencies instead, and build there: copy from the build machine the headers
-#      (/usr/include/{gtest,gmock,benchmark,CLI,nlohmann,fmt}, cblas.h and openblas_config.h),
-#      the libraries (libgtest*.a, libgmock*.a, libbenchmark*.a, libopenblas.a, libfmt.so*) and
-#      their CMake package files (lib/x86_64-linux-gnu/cmake/{GTest,benchmark,fmt},
-#      share/cmake/{CLI11,nlohmann_json}) into one prefix folder, e.g. deps/, keeping the
-#      layout, and configure with
-#        cmake -S . -B build -G Ninja -DCMAKE_PREFIX_PATH=$PWD/deps -DBLA_STATIC=ON \
-#              -DBLA_VENDOR=OpenBLAS -DCMAKE_LIBRARY_PATH=$PWD/deps/lib/x86_64-linux-gnu
-#      (static OpenBLAS also needs libgfortran at link time; the shared one only at run time).
+# A GPU machine without the Debian dev packages (gtest, benchmark, OpenBLAS, fmt, CLI11,
+# nlohmann-json) and without network: write a bundle here with scripts/gpu-bundle.sh DIR, carry
+# DIR there and run DIR/run.sh (it configures with -DS2S_DEPS_DIR=DIR/deps). This script also
+# takes S2S_DEPS_DIR=<deps folder> for its own configure.
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -46,7 +27,8 @@ build="${S2S_BUILD_DIR:-build}"
 
 if [[ ! -f "$build/CTestTestfile.cmake" ]]; then
   echo "== configure and build $build (it has no tests yet)"
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release || exit 1
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    ${S2S_DEPS_DIR:+-DS2S_DEPS_DIR="$S2S_DEPS_DIR"} || exit 1
   cmake --build "$build" -j "$(nproc)" || exit 1
 elif [[ "${S2S_GPU_CHECK_BUILD:-0}" == 1 ]]; then
   cmake --build "$build" -j "$(nproc)" || exit 1
@@ -62,7 +44,8 @@ fi
 echo "== ctest -L gpu"
 ctest_log="$(mktemp)"
 trap 'rm -f "$ctest_log"' EXIT
-ctest --test-dir "$build" -L gpu --output-on-failure 2>&1 | tee "$ctest_log"
+# --no-tests=error: zero gpu tests (a label typo, a broken test list) fails the check.
+ctest --test-dir "$build" -L gpu --no-tests=error --output-on-failure 2>&1 | tee "$ctest_log"
 ctest_status=${PIPESTATUS[0]}
 skipped=$(grep -c 'Not Run (Skipped)\|\*\*\*Skipped' "$ctest_log" || true)
 summary_line=$(grep -E 'tests passed, [0-9]+ tests failed' "$ctest_log" | tail -n 1)

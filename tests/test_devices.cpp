@@ -11,6 +11,20 @@
 namespace s2s {
 namespace {
 
+// Precision: parsed by name; tf32 is accepted on the CPU, which computes exact float32 anyway.
+TEST(Precision, ParsesItsNamesAndRefusesOthers) {
+  EXPECT_EQ(parse_precision("fp32"), Precision::fp32);
+  EXPECT_EQ(parse_precision("tf32"), Precision::tf32);
+  EXPECT_EQ(to_string(Precision::tf32), "tf32");
+  try {
+    parse_precision("fp16");
+    ADD_FAILURE() << "fp16 accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("fp32, tf32"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(make_ops<float>(BackendKind::cpu, Precision::tf32)->kind(), BackendKind::cpu);
+}
+
 TEST(Devices, ListStartsWithTheCpu) {
   const std::vector<DeviceInfo> devices = list_devices();
   ASSERT_FALSE(devices.empty());

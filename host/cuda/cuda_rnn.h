@@ -1,6 +1,6 @@
-// The CUDA recurrent stack (LSTM, GRU, tanh RNN), forward and backward: the structure and
-// workspace layout of the CPU reference (host/cpu/rnn_cpu.cpp), with cuBLAS GEMMs and the fused
-// step kernels of kernels/. Arguments as Ops::rnn_forward / rnn_backward (include/s2s/backend.h);
+// The CUDA recurrent stack (LSTM, GRU, tanh RNN), forward and backward: the shared
+// orchestration (host/rnn_stack.h) run by the CUDA executor (cuBLAS GEMMs and the fused step
+// kernels of kernels/). Arguments as Ops::rnn_forward / rnn_backward (include/s2s/backend.h);
 // every array is device memory of context's device, which must be current.
 #pragma once
 

@@ -146,6 +146,16 @@ else
     "$s2s" train --task addition --digits 1 --epochs 1 --device cuda --out out/m.safetensors
 fi
 
+# --precision: tf32 is a permission for CUDA's GEMMs; on the CPU the predictions are the same.
+if [[ "$("$s2s" predict --model "$model" --device cpu --precision tf32 "12+34")" == \
+      "$("$s2s" predict --model "$model" --device cpu "12+34")" ]]; then
+  pass "--precision tf32 on the cpu: the same predictions"
+else
+  fail "--precision tf32 on the cpu changed the predictions"
+fi
+expect_error "--precision fp16" "--precision" \
+  "$s2s" predict --model "$model" --precision fp16 "1+1"
+
 expect_error "--hidden 0" "--hidden" \
   "$s2s" train --task addition --hidden 0 --out out/m.safetensors
 expect_error "--valid-split 1.5" "--valid-split is 1.5" \
