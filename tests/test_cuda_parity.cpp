@@ -57,6 +57,8 @@ constexpr Tolerance kRnnForwardTol{5e-6, 5e-5};
 constexpr Tolerance kRnnBackwardTol{2e-5, 2e-4};
 // One GEMM (linear op) over up to 640 rows and 257 columns.
 constexpr Tolerance kGemmTol{1e-5, 1e-4};
+// TF32 GEMMs (10-bit mantissa inputs) over K = 1024 products of U(-1, 1) values.
+constexpr Tolerance kTf32GemmTol{5e-2, 1e-2};
 // Sums taken in double on the GPU too (embedding and repeat backward, bias sums, norm): only the
 // final rounding to float differs.
 constexpr Tolerance kReductionTol{1e-6, 1e-6};
@@ -589,6 +591,30 @@ TEST_F(CudaParity, LinearMatchesTheCpuReference) {
     if (s.bias) expect_close(to_double(d_db.download()), db_ref, kReductionTol, "dbias");
     else EXPECT_TRUE(bitwise_equal(d_db.download(), to_float(db0))) << "dbias null: untouched";
   }
+}
+
+// Precision::tf32 reaches cuBLAS' math mode: a large product is close to the float64 reference
+// at TF32's tolerance and differs from the exact float32 one (tensor cores took it).
+TEST_F(CudaParity, Tf32PrecisionUsesTensorCoreGemms) {
+  SCOPED_TRACE(seed_text(seed_));
+  Rng rng(seed_);
+  const int n = 512, in = 1024, out = 512;
+  const std::vector<double> x = uniform(static_cast<std::size_t>(n) * in, rng),
+                            w = uniform(static_cast<std::size_t>(out) * in, rng);
+  std::vector<double> y_ref(static_cast<std::size_t>(n) * out);
+  cpu::linear_forward_cpu<double>(x.data(), w.data(), nullptr, n, in, out, y_ref.data());
+  auto run = [&](Ops<float>& ops) {
+    Buffer<float> d_x(ops.memory(), x.size()), d_w(ops.memory(), w.size()),
+        d_y(ops.memory(), y_ref.size());
+    d_x.upload(to_float(x));
+    d_w.upload(to_float(w));
+    ops.linear_forward(d_x.data(), d_w.data(), nullptr, n, in, out, d_y.data());
+    return d_y.download();
+  };
+  auto tf32 = make_cuda_ops(0, Precision::tf32);
+  const std::vector<float> fast = run(*tf32), exact = run(*gpu_);
+  expect_close(to_double(fast), y_ref, kTf32GemmTol, "tf32 y");
+  EXPECT_FALSE(bitwise_equal(fast, exact)) << "tf32 gave exactly the float32 results";
 }
 
 // ---- losses -----------------------------------------------------------------------------------
