@@ -487,6 +487,64 @@ struct BasicSeq2Seq<T>::Impl {
   StepResult train_step(const Batch& batch) {
     require(has_optimizer, "train_step: no optimizer was set (call set_optimizer first)");
     StepResult r = forward_backward(batch);
+    return update(r);
+  }
+
+  // ---- data parallel (include/s2s/communicator.h) -------------------------------------------
+
+  // What the loss is a mean over: real target tokens, or real target values for feature outputs.
+  double loss_weight(const Batch& batch) const {
+    double positions = 0;
+    for (std::int32_t n : batch.target_lengths) positions += n;
+    return config.output == OutputKind::tokens ? positions
+                                               : positions * config.target_features;
+  }
+
+  StepResult train_step(const Batch& batch, const Communicator& comm) {
+    if (comm.size() == 1) return train_step(batch);
+    require(has_optimizer, "train_step: no optimizer was set (call set_optimizer first)");
+    StepResult r;
+    double weight = 0;
+    if (batch.batch_size > 0) {
+      r = forward_backward(batch);
+      weight = loss_weight(batch);
+    } else {
+      grads.zero();  // an empty shard (a global batch smaller than the ranks) adds nothing
+    }
+    double totals[4] = {r.loss * weight, weight, static_cast<double>(r.correct),
+                        static_cast<double>(r.total)};
+    comm.allreduce(totals, 4, ReduceOp::sum);
+    require(totals[1] > 0, "training step " + std::to_string(step + 1) +
+                               ": the global batch has no real target positions");
+    reduce_gradients(comm, weight / totals[1]);
+    r.loss = totals[0] / totals[1];
+    r.correct = static_cast<std::int64_t>(totals[2]);
+    r.total = static_cast<std::int64_t>(totals[3]);
+    return update(r);
+  }
+
+  // grads = sum over ranks of scale_r * grads_r: in device memory when the communicator reduces
+  // it (NCCL), in place on the CPU backend, through a host copy otherwise.
+  void reduce_gradients(const Communicator& comm, double scale) {
+    const std::size_t n = count();
+    if constexpr (std::is_same_v<T, float>) {
+      if (backend == BackendKind::cuda && comm.reduces_device_memory()) {
+        mem().synchronize();
+        comm.allreduce_scaled_sum_device(grads.data(), n, scale);
+        return;
+      }
+    }
+    if (backend == BackendKind::cpu) {
+      comm.allreduce_scaled_sum(grads.data(), n, scale);
+      return;
+    }
+    std::vector<T> host = grads.download();
+    comm.allreduce_scaled_sum(host.data(), n, scale);
+    grads.upload(host);
+  }
+
+  // Clipping by the global norm and one optimizer update from the gradients in grads.
+  StepResult update(StepResult r) {
     const std::size_t n = count();
     T* norm = scalars.data() + 1;
     ops->global_norm(grads.data(), n, norm);
@@ -712,6 +770,10 @@ std::int64_t BasicSeq2Seq<T>::optimizer_step() const {
 template <typename T>
 StepResult BasicSeq2Seq<T>::train_step(const Batch& batch) {
   return impl_->train_step(batch);
+}
+template <typename T>
+StepResult BasicSeq2Seq<T>::train_step(const Batch& batch, const Communicator& comm) {
+  return impl_->train_step(batch, comm);
 }
 
 template <typename T>
