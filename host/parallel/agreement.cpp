@@ -37,8 +37,8 @@ void require_ranks_agree(const Communicator& comm, const std::vector<AgreementFi
   for (std::size_t k = 0; k < fields.size(); ++k) {
     if (first_differing[k] == comm.size()) continue;
     std::string message = context + ": rank " + std::to_string(first_differing[k]) + " of " +
-                          std::to_string(comm.size()) + " has a different " + fields[k].what +
-                          " than rank 0";
+                          std::to_string(comm.size()) + " differs from rank 0 in its " +
+                          fields[k].what;
     if (fields[k].value != root[k])
       message += " (this rank: " + fields[k].shown + "; rank 0: " +
                  (fields[k].shown == std::to_string(fields[k].value) ? std::to_string(root[k])
