@@ -2,6 +2,7 @@
 // (MPI_ERRORS_RETURN) and turned into an Error that names the call and the rank.
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 #include <cstdint>
 #include <string>
 

@@ -4,6 +4,7 @@
 #include <nccl.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <utility>
 
@@ -101,6 +102,7 @@ class NcclCommunicator final : public Communicator {
   [[noreturn]] void abort(int exit_code) const noexcept override {
     if (comm_ != nullptr) ncclCommAbort(comm_);
     host_->abort(exit_code);
+    std::_Exit(exit_code);  // not reached: the host communicator ends the process
   }
 
  private:

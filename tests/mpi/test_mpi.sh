@@ -8,6 +8,8 @@
 #   failing_rank    a rank whose data file is bad ends the job: non-zero, message names the rank
 #   killed_rank     a rank killed mid-run ends the job (non-zero) instead of a hang
 #   too_many_ranks  more ranks than --batch-size is refused
+#   nccl_np2        (gpu) 2 ranks on 2 GPUs through NCCL equal 1 process on one GPU, within
+#                   kGpuAtol; exit status 77 (skipped) with fewer than 2 GPUs
 # usage: test_mpi.sh CASE S2S_BINARY MPIEXEC COMPARE_SCRIPT
 set -euo pipefail
 
@@ -17,6 +19,8 @@ mpiexec="$3"
 compare="$4"
 # Float summation order is all that may differ; measured 6e-8..9e-8 on x86-64 (docs/SCALING.md).
 kAtol=1e-5
+# On GPUs the reductions inside the kernels (cuBLAS, column sums) also change order.
+kGpuAtol=1e-4
 # Every mpirun here must end by then: a hang is a failure, not a stuck CI job.
 kTimeout=60
 
@@ -99,6 +103,16 @@ case "$case_name" in
     mpi 3 "$s2s" train "${data_flags[@]}" --size 400 --batch-size 2 --epochs 1 2> err.txt || status=$?
     [[ "$status" != 0 && "$status" != 124 ]] || fail "exit status $status (want non-zero, no hang)"
     grep -q "3 ranks for a global batch of 2 examples" err.txt || fail "$(cat err.txt)"
+    ;;
+  nccl_np2)
+    gpus="$("$s2s" devices | grep -c '^cuda ' || true)"
+    if [[ "$gpus" -lt 2 ]]; then
+      echo "skipped: needs 2 GPUs, found $gpus"
+      exit 77
+    fi
+    "$s2s" train "${train_flags[@]}" --epochs 2 --device cuda --out one.safetensors
+    mpi 2 "$s2s" train "${train_flags[@]}" --epochs 2 --device cuda --out many.safetensors
+    python3 "$compare" one.safetensors many.safetensors --atol "$kGpuAtol"
     ;;
   *)
     fail "unknown case (see the list at the top of this script)"
