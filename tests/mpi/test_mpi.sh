@@ -8,6 +8,7 @@
 #   failing_rank    a rank whose data file is bad ends the job: non-zero, message names the rank
 #   killed_rank     a rank killed mid-run ends the job (non-zero) instead of a hang
 #   too_many_ranks  more ranks than --batch-size is refused
+#   other_commands  commands other than train are refused under mpirun (they are not parallel)
 #   nccl_np2        (gpu) 2 ranks on 2 GPUs through NCCL equal 1 process on one GPU, within
 #                   kGpuAtol; exit status 77 (skipped) with fewer than 2 GPUs
 # usage: test_mpi.sh CASE S2S_BINARY MPIEXEC COMPARE_SCRIPT
@@ -103,6 +104,12 @@ case "$case_name" in
     mpi 3 "$s2s" train "${data_flags[@]}" --size 400 --batch-size 2 --epochs 1 2> err.txt || status=$?
     [[ "$status" != 0 && "$status" != 124 ]] || fail "exit status $status (want non-zero, no hang)"
     grep -q "3 ranks for a global batch of 2 examples" err.txt || fail "$(cat err.txt)"
+    ;;
+  other_commands)
+    status=0
+    mpi 2 "$s2s" gen --task addition --size 5 2> err.txt > /dev/null || status=$?
+    [[ "$status" != 0 && "$status" != 124 ]] || fail "exit status $status (want non-zero, no hang)"
+    grep -q "only \`s2s train\` runs data parallel" err.txt || fail "$(cat err.txt)"
     ;;
   nccl_np2)
     gpus="$("$s2s" devices | grep -c '^cuda ' || true)"
