@@ -1,5 +1,5 @@
 // One training step of the pq-1000 workload (`s2s train --task pq --max-dashes 1000`: LSTM 128,
-// one-hot, repeat decoder, Adam; 2,001-character queries, 1,001-character answers, all padded
+// one-hot, repeat decoder, Adam; 2,001-character queries and answers, all padded
 // to those widths as seed 001 does) on the CPU, at local batch sizes 128 down to 1: the compute
 // term of the data-parallel model in docs/SCALING.md (a rank with global batch B over N ranks
 // computes B/N examples per step). Each iteration is one train_step on a fresh random batch.
