@@ -47,14 +47,16 @@ void BM_pq1000_train_step(benchmark::State& state) {
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   for (auto _ : state) {
     state.PauseTiming();
-    for (std::size_t i = 0; i < batch; ++i) std::swap(order[i], order[i + rng.below(order.size() - i)]);
+    for (std::size_t i = 0; i < batch; ++i)
+      std::swap(order[i], order[i + rng.below(order.size() - i)]);
     const s2s::Batch b = s2s::make_batch(data, order, 0, batch);
     state.ResumeTiming();
     benchmark::DoNotOptimize(model.train_step(b).loss);
   }
   state.counters["parameters"] = static_cast<double>(model.parameter_count());
   state.counters["examples_per_s"] =
-      benchmark::Counter(static_cast<double>(state.iterations() * batch), benchmark::Counter::kIsRate);
+      benchmark::Counter(static_cast<double>(state.iterations() * batch),
+                         benchmark::Counter::kIsRate);
 }
 // Few iterations: a step at batch 128 takes seconds.
 BENCHMARK(BM_pq1000_train_step)

@@ -88,6 +88,9 @@ def main():
     parser.add_argument("step_json")
     parser.add_argument("allreduce_json")
     parser.add_argument("--time", choices=["cpu", "real"], default="cpu")
+    parser.add_argument("--allreduce-stat", choices=["min", "median"], default="min",
+                        help="over repeated allreduce runs: min (the machine's capability when "
+                             "nobody else uses its cores; default) or median")
     args = parser.parse_args()
 
     # ---- measured: step time t(b) = c0 + c1 b on one core -------------------------------------
@@ -112,13 +115,15 @@ def main():
         nbytes = 4 * int(run["name"].split("/")[1])
         ranks_measured = int(run.get("ranks", 2))
         sizes.setdefault(nbytes, []).append(seconds(run, "real"))
-    points = sorted((n, median(t)) for n, t in sizes.items() if n <= 16 << 20)
-    # t = 2 log2(N) alpha + 2 (N-1)/N S / beta, fitted over the buffers up to 16 MB.
+    stat = min if args.allreduce_stat == "min" else median
+    points = sorted((n, stat(t)) for n, t in sizes.items())
+    # t = 2 log2(N) alpha + 2 (N-1)/N S / beta: alpha from the smallest buffer (all latency),
+    # beta from the slope between the two largest (all bandwidth).
     steps = 2 * math.ceil(math.log2(ranks_measured))
     share = 2 * (ranks_measured - 1) / ranks_measured
-    a, b = fit_line([n for n, _ in points], [t for _, t in points])
-    shm_latency = max(a, 1e-7) / steps
-    shm_bandwidth = share / b
+    shm_latency = points[0][1] / steps
+    (s1, t1), (s2, t2) = points[-2], points[-1]
+    shm_bandwidth = share * (s2 - s1) / max(t2 - t1, 1e-12)
     gradient_here = dict(points).get(GRADIENT_BYTES)
 
     out = []
@@ -129,7 +134,8 @@ def main():
       f"; fit t(b) = {c0 * 1e3:.1f} ms + {c1 * 1e3:.2f} ms x b "
       f"({FLOPS_PER_EXAMPLE / c1 / 1e9:.1f} GFLOP/s per core at {FLOPS_PER_EXAMPLE / 1e9:.2f} "
       "GFLOP per example).")
-    p(f"Measured: allreduce on {ranks_measured} ranks of this machine, fitted over 4 KB..16 MB: "
+    p(f"Measured ({args.allreduce_stat} of the repetitions): allreduce on {ranks_measured} "
+      f"ranks of this machine: "
       f"latency {shm_latency * 1e6:.1f} us per step, bus bandwidth {shm_bandwidth / 1e9:.2f} GB/s" +
       (f"; the pq-1000 gradient ({GRADIENT_BYTES / 1e6:.2f} MB) took "
        f"{gradient_here * 1e3:.3f} ms." if gradient_here else "."))
@@ -162,7 +168,24 @@ def main():
         rate = GLOBAL_BATCH / (t_c + t_a)
         p(f"| {nodes} | {ranks} | {local} | {t_c:.3f} | {t_a * 1e3:.3f} | {rate:.0f} | "
           f"{rate / base:.1f} | {TRAIN_EXAMPLES / rate / 3600:.2f} h |")
-    p(f"\nOne process: {base:.1f} examples/s, {TRAIN_EXAMPLES / base / 3600:.1f} h per epoch.\n")
+    p(f"\nOne process: {base:.1f} examples/s, {TRAIN_EXAMPLES / base / 3600:.1f} h per epoch.")
+    # Doubling the ranks pays while the compute it saves exceeds the communication it adds.
+    stop = None
+    ranks = 1
+    while 2 * ranks <= GLOBAL_BATCH:
+        saved = cpu_step(math.ceil(GLOBAL_BATCH / ranks)) - cpu_step(
+            math.ceil(GLOBAL_BATCH / (2 * ranks)))
+        def comm(n):
+            per_node = min(R, n)
+            return cpu_allreduce(math.ceil(n / per_node), per_node)
+        if saved < comm(2 * ranks) - comm(ranks):
+            stop = ranks
+            break
+        ranks *= 2
+    p("Doubling the ranks pays while the compute it saves exceeds the allreduce time it adds: " +
+      (f"it stops paying beyond {stop} ranks." if stop else
+       f"it pays all the way to {GLOBAL_BATCH} ranks, where the batch runs out (more ranks than "
+       "--batch-size are refused); communication is not the limit.") + "\n")
 
     p(f"### CPU nodes ({R} ranks per node), local batch fixed (global batch = ranks x local)\n")
     p("| nodes | ranks | local batch | global batch | examples/s | allreduce share | epoch |")
@@ -208,6 +231,11 @@ def main():
             rate = global_batch / (t_c + t_a)
             p(f"| {nodes} | {gpus} | {n} | {global_batch} | {local} | {t_c * 1e3:.1f} | "
               f"{t_a * 1e3:.3f} | {rate:.0f} | {rate / one_gpu:.1f} |")
+    fast = gpu_step(GLOBAL_BATCH) / 100
+    t_a = gpu_allreduce(64, 8)
+    p(f"A step 100x faster than modelled ({fast * 1e3:.2f} ms, e.g. the serial kernel chain "
+      f"replaced by a persistent kernel) would spend {100 * t_a / (fast + t_a):.0f}% of it in "
+      f"the allreduce on 64 x 8 GPUs ({t_a * 1e3:.3f} ms).")
     p("")
     print("\n".join(out))
 

@@ -66,8 +66,8 @@ TEST_F(Nccl, TwoRanksOnTwoGpusSumTheirWeightedBuffers) {
         std::shared_ptr<const Communicator>(&host, [](const Communicator*) {}));
     EXPECT_EQ(comm->cuda_device(), host.rank());
     // rank r holds r + 1 everywhere and weights it by 1 / (r + 1): the sum is 2.
-    results[host.rank()] =
-        reduce_on_device(*comm, std::vector<float>(4097, host.rank() + 1.0f), 1.0 / (host.rank() + 1));
+    const float mine = host.rank() + 1.0f;
+    results[host.rank()] = reduce_on_device(*comm, std::vector<float>(4097, mine), 1.0 / mine);
   });
   for (const auto& r : results)
     for (float v : r) ASSERT_NEAR(v, 2.0f, 1e-6f);

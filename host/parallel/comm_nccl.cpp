@@ -63,7 +63,9 @@ class NcclCommunicator final : public Communicator {
            std::to_string(device_) + " (host collectives: " + host_->description() + ")";
   }
 
-  void allreduce(float* d, std::size_t n, ReduceOp op) const override { host_->allreduce(d, n, op); }
+  void allreduce(float* d, std::size_t n, ReduceOp op) const override {
+    host_->allreduce(d, n, op);
+  }
   void allreduce(double* d, std::size_t n, ReduceOp op) const override {
     host_->allreduce(d, n, op);
   }

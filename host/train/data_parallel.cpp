@@ -31,7 +31,8 @@ std::uint64_t data_hash(const SequenceData& data) {
   const std::size_t stride = std::max<std::size_t>(1, n / kSampled);
   for (std::size_t i = 0; i < n; i += stride) {
     if (data.feature_sources())
-      h = hash_bytes(data.source_values[i].data(), data.source_values[i].size() * sizeof(double), h);
+      h = hash_bytes(data.source_values[i].data(),
+                     data.source_values[i].size() * sizeof(double), h);
     else
       h = hash_bytes(data.source_tokens[i].data(),
                      data.source_tokens[i].size() * sizeof(std::int32_t), h);

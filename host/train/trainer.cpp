@@ -219,7 +219,8 @@ EpochMetrics Trainer::run_epoch() {
   m.learning_rate = model_.optimizer().rate_at(std::max<std::int64_t>(0, m.steps - 1));
 
   if (options_.train_exact_match)
-    m.exact_match = evaluate(model_, train_, *comm_, options_.eval_batch_size, true).exact_match();
+    m.exact_match =
+        evaluate(model_, train_, *comm_, options_.eval_batch_size, true).exact_match();
   m.improved = true;
   if (valid_.size() > 0) {
     const EvalResult v = evaluate(model_, valid_, *comm_, options_.eval_batch_size, true);
