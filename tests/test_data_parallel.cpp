@@ -3,6 +3,8 @@
 // over several ranks, the ranks' agreement check, and the single-process communicator.
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
 #include <algorithm>
 #include <cmath>
 #include <mutex>
@@ -96,6 +98,37 @@ TEST(SingleCommunicator, IsOneRankWhoseCollectivesKeepOrScaleTheData) {
   EXPECT_ERROR_WITH(comm->broadcast(d.data(), 8, 1), "root is 1");
   float f = 1;
   EXPECT_ERROR_WITH(comm->allreduce_scaled_sum_device(&f, 1, 1.0), "host memory only");
+}
+
+// Sets or clears environment variables for one test (each test runs in its own process under
+// ctest) and restores none: the launcher variables are absent in the tests' environment.
+void clear_launcher_environment() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS",
+                           "PMIX_RANK", "PMI_RANK", "SLURM_NTASKS"})
+    ::unsetenv(name);
+}
+
+TEST(Launcher, TheEnvironmentSaysHowManyRanksALauncherStarted) {
+  clear_launcher_environment();
+  EXPECT_EQ(launcher_world_size(), 0);
+  EXPECT_EQ(make_world_communicator()->size(), 1);  // no launcher: one process, no MPI
+  ::setenv("OMPI_COMM_WORLD_SIZE", "4", 1);
+  EXPECT_EQ(launcher_world_size(), 4);
+  ::unsetenv("OMPI_COMM_WORLD_SIZE");
+  ::setenv("PMIX_RANK", "0", 1);
+  ::setenv("SLURM_NTASKS", "3", 1);
+  EXPECT_EQ(launcher_world_size(), 3);
+  ::setenv("SLURM_NTASKS", "x", 1);
+  EXPECT_EQ(launcher_world_size(), 1);
+  clear_launcher_environment();
+}
+
+TEST(Launcher, SeveralRanksWithoutMpiAreRefused) {
+  if (mpi_built()) GTEST_SKIP() << "s2s has MPI: a launcher's ranks start MPI (tests/mpi/)";
+  clear_launcher_environment();
+  ::setenv("OMPI_COMM_WORLD_SIZE", "2", 1);
+  EXPECT_ERROR_WITH(make_world_communicator(), "built without MPI", "2 ranks");
+  clear_launcher_environment();
 }
 
 TEST(ThreadRanks, AllreduceAndBroadcastAgreeOnEveryRank) {

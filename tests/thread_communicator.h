@@ -3,6 +3,7 @@
 // thread, so all ranks get the same bits (as MPI's reductions do).
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <cstring>

@@ -1,5 +1,6 @@
 // The single-process communicator, the launcher detection, and the parts of the Communicator
 // interface every transport shares.
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 
@@ -59,6 +60,9 @@ int launcher_world_size() {
   // Open MPI's mpirun, then PMI-1/2 (MPICH's hydra, Slurm's srun --mpi=pmi2), then PMIx.
   for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS"})
     if (const int n = positive_env(name)) return n;
+  // Slurm's srun --mpi=pmix sets a rank but no size: take the job step's task count.
+  if (std::getenv("PMIX_RANK") != nullptr || std::getenv("PMI_RANK") != nullptr)
+    return std::max(1, positive_env("SLURM_NTASKS"));
   return 0;
 }
 

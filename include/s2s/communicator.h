@@ -71,7 +71,8 @@ bool mpi_built();
 bool nccl_built();
 
 // Ranks the environment says this process was started with by an MPI launcher (mpirun, srun,
-// mpiexec: OMPI_COMM_WORLD_SIZE, PMI_SIZE, PMIX_SIZE, ...); 0 when it was not.
+// mpiexec: OMPI_COMM_WORLD_SIZE, PMI_SIZE, PMIX_SIZE, MPI_LOCALNRANKS; with only PMIX_RANK or
+// PMI_RANK, Slurm's SLURM_NTASKS or 1); 0 when it was not.
 int launcher_world_size();
 
 // One process, no transport: every collective leaves the data as it is (a scaled sum scales).
