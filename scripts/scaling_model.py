@@ -168,7 +168,7 @@ def main():
         rate = GLOBAL_BATCH / (t_c + t_a)
         p(f"| {nodes} | {ranks} | {local} | {t_c:.3f} | {t_a * 1e3:.3f} | {rate:.0f} | "
           f"{rate / base:.1f} | {TRAIN_EXAMPLES / rate / 3600:.2f} h |")
-    p(f"\nOne process: {base:.1f} examples/s, {TRAIN_EXAMPLES / base / 3600:.1f} h per epoch.")
+    p(f"\nOne process: {base:.1f} examples/s, {TRAIN_EXAMPLES / base / 3600:.1f} h per epoch.\n")
     # Doubling the ranks pays while the compute it saves exceeds the communication it adds.
     stop = None
     ranks = 1
@@ -215,11 +215,13 @@ def main():
       f"{assumed('gpu_launch_s') * 1e6:.0f} us + b x {FLOPS_PER_EXAMPLE / 1e9:.2f} GFLOP / "
       f"{assumed('gpu_fp32_flops') / 1e12:.1f} TFLOP/s = "
       f"{gpu_step(0) * 1e3:.0f} ms + {gpu_step(1) * 1e3 - gpu_step(0) * 1e3:.2f} ms x b.\n")
-    p("| nodes | GPUs/node | GPUs | global batch | local batch | step ms | allreduce ms | "
-      "examples/s | speed-up over 1 GPU |")
-    p("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     one_gpu = GLOBAL_BATCH / gpu_step(GLOBAL_BATCH)
     for fixed in (True, False):
+        p(f"Global batch {GLOBAL_BATCH} (split over the GPUs):\n" if fixed else
+          f"\nLocal batch {GLOBAL_BATCH} per GPU (global batch = {GLOBAL_BATCH} x GPUs):\n")
+        p("| nodes | GPUs/node | GPUs | global batch | local batch | step ms | allreduce ms | "
+          "examples/s | speed-up over 1 GPU |")
+        p("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for nodes, gpus in ((1, 1), (1, 2), (1, 4), (1, 8), (4, 8), (16, 8), (64, 8)):
             n = nodes * gpus
             if fixed and n > GLOBAL_BATCH:
@@ -231,6 +233,7 @@ def main():
             rate = global_batch / (t_c + t_a)
             p(f"| {nodes} | {gpus} | {n} | {global_batch} | {local} | {t_c * 1e3:.1f} | "
               f"{t_a * 1e3:.3f} | {rate:.0f} | {rate / one_gpu:.1f} |")
+    p("")
     fast = gpu_step(GLOBAL_BATCH) / 100
     t_a = gpu_allreduce(64, 8)
     p(f"A step 100x faster than modelled ({fast * 1e3:.2f} ms, e.g. the serial kernel chain "
