@@ -33,6 +33,8 @@ fail() { echo "FAIL ($case_name): $*" >&2; exit 1; }
 # mpirun as CI runs it (root, 2 cores): Open MPI refuses root without these.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OPENBLAS_NUM_THREADS=1  # one BLAS thread per rank: ranks share the cores
+# Shared memory without cross-process reads (CMA), which containers without ptrace refuse.
+export OMPI_MCA_btl_vader_single_copy_mechanism=none
 mpi() {
   local n="$1"
   shift
