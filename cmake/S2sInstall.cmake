@@ -8,8 +8,13 @@ include(CMakePackageConfigHelpers)
 set(S2S_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/s2s" CACHE STRING
     "Where s2sConfig.cmake is installed, relative to the prefix")
 
+# s2s/communicator_mpi.h includes mpi.h: installed only when s2s has MPI.
+set(_s2s_header_excludes)
+if(NOT S2S_WITH_MPI)
+  set(_s2s_header_excludes PATTERN "communicator_mpi.h" EXCLUDE)
+endif()
 install(DIRECTORY include/s2s DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
-        FILES_MATCHING PATTERN "*.h")
+        FILES_MATCHING PATTERN "*.h" ${_s2s_header_excludes})
 install(TARGETS s2s EXPORT s2sTargets
         ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
         LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
@@ -72,6 +77,19 @@ _s2s_link_flags(_s2s_blas_flags ${BLAS_LIBRARIES} ${BLAS_LINKER_FLAGS})
 set(S2S_PC_LIBS_PRIVATE "${_s2s_blas_flags}")
 if(S2S_WITH_CUDA)
   set(S2S_PC_LIBS_PRIVATE "${S2S_PC_LIBS_PRIVATE} -L${CUDAToolkit_LIBRARY_DIR} -lcublas -lcudart")
+endif()
+if(S2S_WITH_NCCL)
+  _s2s_link_flags(_s2s_nccl_flags ${NCCL_LIBRARY})
+  set(S2S_PC_LIBS_PRIVATE "${S2S_PC_LIBS_PRIVATE} ${_s2s_nccl_flags}")
+endif()
+# MPI is public (s2s/communicator_mpi.h includes mpi.h): its include folders and libraries.
+set(S2S_PC_CFLAGS_EXTRA "")
+if(S2S_WITH_MPI)
+  _s2s_link_flags(_s2s_mpi_flags ${MPI_CXX_LIBRARIES} ${MPI_CXX_LINK_FLAGS})
+  set(S2S_PC_LIBS_PRIVATE "${S2S_PC_LIBS_PRIVATE} ${_s2s_mpi_flags}")
+  foreach(dir IN LISTS MPI_CXX_INCLUDE_DIRS)
+    string(APPEND S2S_PC_CFLAGS_EXTRA " -I${dir}")
+  endforeach()
 endif()
 set(S2S_PC_LIBS_PRIVATE "${S2S_PC_LIBS_PRIVATE} -lstdc++ -lm")
 set(S2S_PC_REQUIRES_PRIVATE "fmt")

@@ -15,7 +15,16 @@ namespace {
 // tests/test_cuda_parity.cpp on a GPU; until they have, `auto` keeps to the CPU and only an
 // explicit `cuda` request runs them.
 constexpr bool kCudaOpsImplemented = false;
+
+int g_cuda_device = 0;  // set_cuda_device: a data-parallel rank's GPU
 }  // namespace
+
+void set_cuda_device(int device) {
+  require(device >= 0, "set_cuda_device: device " + std::to_string(device) +
+                           " (allowed: 0 or more)");
+  g_cuda_device = device;
+}
+int cuda_device() { return g_cuda_device; }
 
 std::string to_string(BackendKind kind) {
   switch (kind) {
@@ -63,7 +72,7 @@ BackendKind resolve_backend(BackendKind requested) {
       if (cuda_device_count() == 0)
         throw Error("the CUDA backend was asked for, but no usable CUDA device was found "
                     "(use the cpu backend)");
-      check_cuda_device(0);  // names the device's architecture if the build lacks code for it
+      check_cuda_device(g_cuda_device);  // names its architecture if the build lacks code for it
       return BackendKind::cuda;
     case BackendKind::automatic:
       return kCudaOpsImplemented && cuda_built() && cuda_device_count() > 0 ? BackendKind::cuda
@@ -77,7 +86,7 @@ std::unique_ptr<Ops<T>> make_ops(BackendKind kind, Precision precision) {
   const BackendKind resolved = resolve_backend(kind);
   if (resolved == BackendKind::cpu) return make_cpu_ops<T>();  // exact: see Precision
   if constexpr (std::is_same_v<T, float>) {
-    return make_cuda_ops(0, precision);
+    return make_cuda_ops(g_cuda_device, precision);
   } else {
     throw Error("the CUDA backend computes in float32 only; float64 runs on the cpu backend");
   }

@@ -3,7 +3,8 @@
 # each Debian package is checked with dpkg-query (`apt-get update` runs only when something is
 # missing), then each Python module the tests use is checked by importing it with python3 and
 # installed with pip when missing. Quiet when everything is present; safe to run again. Uses
-# sudo only when not root. The CUDA toolkit is not installed here: it is optional.
+# sudo only when not root. The CUDA toolkit is not installed here: it is optional. Open MPI is
+# installed for data-parallel training (mpirun -np N s2s train) and its tests.
 set -euo pipefail
 
 packages=(
@@ -11,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libopenblas-dev
   python3 python3-pip
+  openmpi-bin libopenmpi-dev
 )
 # Python modules used by tests (scripts/check_checkpoint.py reads a checkpoint with safetensors):
 # the import name, which is also the pip package name.

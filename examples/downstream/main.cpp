@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "s2s/batch.h"
+#include "s2s/communicator.h"
 #include "s2s/config.h"
 #include "s2s/error.h"
 #include "s2s/optimizer.h"
@@ -66,12 +67,18 @@ int run() {
   std::printf("copy task: LSTM, hidden %d, %zu parameters, %d steps of %d sequences\n",
               config.hidden_size, model.parameter_count(), kSteps, kBatchSize);
 
+  // One process here; under mpirun every rank would train this model together (each rank
+  // passing its shard of the batch), the gradients averaged over the ranks.
+  const auto ranks = s2s::make_world_communicator();
+  std::printf("communicator: %s (s2s built with MPI: %s)\n", ranks->description().c_str(),
+              s2s::mpi_built() ? "yes" : "no");
+
   s2s::Rng rng(42);
   s2s::Batch held_out = copy_batch(rng, 256);
   const double first_loss = model.loss(held_out);
   std::printf("step %4d  held-out loss %.4f\n", 0, first_loss);
   for (int step = 1; step <= kSteps; ++step) {
-    const s2s::StepResult result = model.train_step(copy_batch(rng, kBatchSize));
+    const s2s::StepResult result = model.train_step(copy_batch(rng, kBatchSize), *ranks);
     if (step % 100 == 0)
       std::printf("step %4d  train loss %.4f  held-out loss %.4f\n", step, result.loss,
                   model.loss(held_out));

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "s2s/communicator.h"
 #include "s2s/error.h"
 
 namespace {
@@ -46,6 +47,10 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "run with --help for more information\n");
     return e.get_exit_code();
   }
+  // Under mpirun only `train` is data parallel; N copies of another command would repeat it.
+  if (s2s::launcher_world_size() > 1 && !app.got_subcommand("train"))
+    return fail("an MPI launcher started this command as several ranks; only `s2s train` runs "
+                "data parallel (run the other commands as one process, without mpirun)");
   try {
     for (auto& command : commands)
       if (command.app->parsed()) return command.run();

@@ -17,6 +17,7 @@
 #include "cli/data_spec.h"
 #include "cli/output_files.h"
 #include "cli/progress.h"
+#include "cli/ranks.h"
 #include "s2s/backend.h"
 #include "s2s/checkpoint.h"
 #include "s2s/error.h"
@@ -236,7 +237,15 @@ std::string describe_model(const ModelConfig& c, std::size_t parameters) {
 
 bool same_vocab(const Vocabulary& a, const Vocabulary& b) { return a.symbols() == b.symbols(); }
 
+int run_train_rank(TrainArgs& a, TrainingRanks& ranks);
+
+// Under mpirun every rank runs the same run_train_rank; one rank's failure ends them all.
 int run_train(TrainArgs& a) {
+  TrainingRanks ranks;
+  return ranks.run([&] { return run_train_rank(a, ranks); });
+}
+
+int run_train_rank(TrainArgs& a, TrainingRanks& ranks) {
   // ---- 1. Flags: every value and combination, before anything is read or written. ----
   check_ranges(a);
   const bool resuming = !a.resume.empty();
@@ -321,6 +330,12 @@ int run_train(TrainArgs& a) {
   // Without a validation set, greedy exact match is measured on the training data instead.
   options.train_exact_match = spec.valid_split == 0 && spec.valid_file.empty();
 
+  if (ranks.world().rank() != 0) {  // data parallel: rank 0 alone prints and writes
+    a.quiet = true;
+    out.clear();
+    a.metrics.clear();
+  }
+
   // ---- 3. Outputs: checked now, so a run never fails after hours for a missing folder. ----
   if (!out.empty()) {
     check_writable_file(out, out == a.resume && !a.given("--out") ? "--resume" : "--out");
@@ -329,6 +344,7 @@ int run_train(TrainArgs& a) {
   }
   if (!a.metrics.empty()) check_writable_file(a.metrics, "--metrics");
   const BackendKind backend = resolve_backend(requested);
+  const Communicator& comm = ranks.for_backend(backend);  // before the model: picks the rank's GPU
 
   // ---- 4. Data and model. ----
   const LoadedData data = load_training_data(spec);
@@ -375,6 +391,7 @@ int run_train(TrainArgs& a) {
   const Presentation presentation = Presentation::from_json(data_json.value("presentation", Json()));
 
   Trainer trainer(model, data.train, data.valid, options);
+  trainer.set_communicator(comm);
   if (resuming) trainer.restore(checkpoint->training);
   const std::int64_t done = resuming ? checkpoint->training.epoch : 0;
 
@@ -393,6 +410,9 @@ int run_train(TrainArgs& a) {
                                                   options.patience, options.min_delta)
                                     : "");
     fmt::print("device: {}\n", backend_note(requested, backend));
+    if (comm.size() > 1)
+      fmt::print("data parallel: {}; {} examples per rank and step\n", comm.description(),
+                 options.batch_size / comm.size() + (options.batch_size % comm.size() ? 1 : 0));
     if (resuming)
       fmt::print("resuming {} at epoch {} (step {})\n", a.resume, done,
                  checkpoint->training.step);

@@ -518,11 +518,81 @@ struct BasicSeq2Seq<T>::Impl {
   StepResult train_step(const Batch& batch) {
     require(has_optimizer, "train_step: no optimizer was set (call set_optimizer first)");
     run_forward_backward(batch);
+    queue_gradient_norm();
+    StepResult r;
+    read_metrics(r, batch, true);  // the step's one device-to-host read
+    return update(r);
+  }
+
+  // ---- data parallel (include/s2s/communicator.h) -------------------------------------------
+
+  // What the loss is a mean over: real target tokens, or real target values for feature outputs.
+  double loss_weight(const Batch& batch) const {
+    double positions = 0;
+    for (std::int32_t n : batch.target_lengths) positions += n;
+    return config.output == OutputKind::tokens ? positions
+                                               : positions * config.target_features;
+  }
+
+  StepResult train_step(const Batch& batch, const Communicator& comm) {
+    if (comm.size() == 1) return train_step(batch);
+    require(has_optimizer, "train_step: no optimizer was set (call set_optimizer first)");
+    StepResult r;
+    double weight = 0;
+    if (batch.batch_size > 0) {
+      r = forward_backward(batch);
+      weight = loss_weight(batch);
+    } else {
+      grads.zero();  // an empty shard (a global batch smaller than the ranks) adds nothing
+    }
+    double totals[4] = {r.loss * weight, weight, static_cast<double>(r.correct),
+                        static_cast<double>(r.total)};
+    comm.allreduce(totals, 4, ReduceOp::sum);
+    require(totals[1] > 0, "training step " + std::to_string(step + 1) +
+                               ": the global batch has no real target positions");
+    reduce_gradients(comm, weight / totals[1]);
+    queue_gradient_norm();
+    r.gradient_norm = scalar_value(1);  // the global norm, after the allreduce
+    r.loss = totals[0] / totals[1];
+    r.correct = static_cast<std::int64_t>(totals[2]);
+    r.total = static_cast<std::int64_t>(totals[3]);
+    return update(r);
+  }
+
+  // grads = sum over ranks of scale_r * grads_r: in device memory when the communicator reduces
+  // it (NCCL), in place on the CPU backend, through a host copy otherwise.
+  void reduce_gradients(const Communicator& comm, double scale) {
+    const std::size_t n = count();
+    if constexpr (std::is_same_v<T, float>) {
+      if (backend == BackendKind::cuda && comm.reduces_device_memory()) {
+        mem().synchronize();
+        comm.allreduce_scaled_sum_device(grads.data(), n, scale);
+        return;
+      }
+    }
+    if (backend == BackendKind::cpu) {
+      comm.allreduce_scaled_sum(grads.data(), n, scale);
+      return;
+    }
+    std::vector<T> host = grads.download();
+    comm.allreduce_scaled_sum(host.data(), n, scale);
+    grads.upload(host);
+  }
+
+  // ||grads|| into scalars[1], where update() and clipping read it.
+  void queue_gradient_norm() { ops->global_norm(grads.data(), count(), scalars.data() + 1); }
+
+  double scalar_value(std::size_t index) {
+    T host[1];
+    mem().download(host, scalars.data() + index, sizeof(T));
+    return static_cast<double>(host[0]);
+  }
+
+  // Clipping by the global norm (queued in scalars[1], its value in r) and one optimizer update
+  // from the gradients in grads.
+  StepResult update(StepResult r) {
     const std::size_t n = count();
     T* norm = scalars.data() + 1;
-    ops->global_norm(grads.data(), n, norm);
-    StepResult r;
-    read_metrics(r, batch, true);
     const std::string at = "training step " + std::to_string(step + 1);
     if (!std::isfinite(r.loss))
       throw Error(at + ": the loss is not finite (" + std::to_string(r.loss) +
@@ -743,6 +813,10 @@ std::int64_t BasicSeq2Seq<T>::optimizer_step() const {
 template <typename T>
 StepResult BasicSeq2Seq<T>::train_step(const Batch& batch) {
   return impl_->train_step(batch);
+}
+template <typename T>
+StepResult BasicSeq2Seq<T>::train_step(const Batch& batch, const Communicator& comm) {
+  return impl_->train_step(batch, comm);
 }
 
 template <typename T>

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "s2s/error.h"
+#include "train/data_parallel.h"
 
 namespace s2s {
 
@@ -153,6 +154,7 @@ TrainingState Trainer::state() const {
 }
 
 void Trainer::save(const std::string& path) const {
+  if (comm_->rank() != 0) return;  // data parallel: rank 0 writes, the others hold the same
   save_checkpoint(path, checkpoint_of(model_, train_.source_vocab, train_.target_vocab, state()));
 }
 
@@ -164,8 +166,10 @@ std::vector<EpochMetrics> Trainer::fit() {
     stopped_early_ = true;
     return history;
   }
+  check_ranks_agree("data-parallel training");
   while (epoch_ < options_.epochs) {
     history.push_back(run_epoch());
+    check_ranks_agree("after an epoch of data-parallel training");
     if (history.back().stop) {
       stopped_early_ = true;
       break;
@@ -192,10 +196,11 @@ EpochMetrics Trainer::run_epoch() {
   double loss_sum = 0, weight_sum = 0;
   std::int64_t correct = 0, total = 0;
   for (std::size_t i = 0; i < n; i += bs) {
-    const Batch batch = make_batch(train_, order, i, std::min(n, i + bs));
-    const StepResult r = model_.train_step(batch);
+    const Batch batch = rank_batch(train_, order, i, std::min(n, i + bs), *comm_);
+    const StepResult r = model_.train_step(batch, *comm_);
     std::int64_t real = 0;
     for (std::int32_t len : batch.target_lengths) real += len;
+    if (comm_->size() > 1) real = r.total;  // the global batch's target tokens (r is global)
     loss_sum += r.loss * static_cast<double>(real);
     weight_sum += static_cast<double>(real);
     correct += r.correct;
@@ -214,10 +219,11 @@ EpochMetrics Trainer::run_epoch() {
   m.learning_rate = model_.optimizer().rate_at(std::max<std::int64_t>(0, m.steps - 1));
 
   if (options_.train_exact_match)
-    m.exact_match = evaluate(model_, train_, options_.eval_batch_size, true).exact_match();
+    m.exact_match =
+        evaluate(model_, train_, *comm_, options_.eval_batch_size, true).exact_match();
   m.improved = true;
   if (valid_.size() > 0) {
-    const EvalResult v = evaluate(model_, valid_, options_.eval_batch_size, true);
+    const EvalResult v = evaluate(model_, valid_, *comm_, options_.eval_batch_size, true);
     m.val_loss = v.loss;
     m.val_accuracy = v.accuracy();
     m.val_exact_match = v.exact_match();
@@ -233,6 +239,11 @@ EpochMetrics Trainer::run_epoch() {
   m.seconds = seconds_since(start);
   if (on_epoch_) on_epoch_(m);
   return m;
+}
+
+void Trainer::check_ranks_agree(const char* when) const {
+  if (comm_->size() == 1) return;
+  require_trainer_ranks_agree(*comm_, model_, train_, valid_, options_, state(), when);
 }
 
 }  // namespace s2s

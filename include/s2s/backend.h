@@ -46,6 +46,11 @@ struct DeviceInfo {
 // The CPU first, then each usable GPU.
 std::vector<DeviceInfo> list_devices();
 
+// The CUDA device that models built afterwards in this process use (default 0). A data-parallel
+// rank sets its own GPU (Communicator::cuda_device()). Throws Error for a negative device.
+void set_cuda_device(int device);
+int cuda_device();
+
 // Resolves automatic to cpu or cuda; throws Error for cuda when CUDA is not built or no device
 // is usable (saying which).
 BackendKind resolve_backend(BackendKind requested);

@@ -4,6 +4,7 @@
 #include "s2s/backend.h"
 #include "s2s/batch.h"
 #include "s2s/buffer.h"
+#include "s2s/communicator.h"
 #include "s2s/config.h"
 #include "s2s/error.h"
 #include "s2s/optimizer.h"

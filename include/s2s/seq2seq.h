@@ -10,6 +10,7 @@
 
 #include "s2s/backend.h"
 #include "s2s/batch.h"
+#include "s2s/communicator.h"
 #include "s2s/config.h"
 #include "s2s/optimizer.h"
 #include "s2s/tensor.h"
@@ -75,6 +76,12 @@ class BasicSeq2Seq {
   // forward_backward, clipping, one optimizer update. Throws Error, leaving the parameters
   // untouched, when the loss or gradients are not finite (naming the step).
   StepResult train_step(const Batch& batch);
+  // Data-parallel: one step on this rank's shard of a global batch (batch_size 0 when the shard
+  // is empty), the gradients reduced over `comm` as the mean over the global batch's real target
+  // positions (each rank's mean weighted by its share of them), then the same clipping (by the
+  // global norm) and update on every rank. The result is the global batch's. Every rank of comm
+  // must call it. With comm.size() == 1 it is train_step(batch).
+  StepResult train_step(const Batch& batch, const Communicator& comm);
   // Optimizer state as named flat tensors ("optimizer.m", "optimizer.v" for Adam,
   // "optimizer.velocity" for SGD with momentum), each parameter_count() long.
   std::vector<std::pair<std::string, std::vector<T>>> optimizer_state() const;

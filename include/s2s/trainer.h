@@ -8,11 +8,13 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "s2s/checkpoint.h"
+#include "s2s/communicator.h"
 #include "s2s/random.h"
 #include "s2s/seq2seq.h"
 #include "s2s/sequences.h"
@@ -81,6 +83,13 @@ struct EvalResult {
 EvalResult evaluate(Seq2Seq& model, const SequenceData& data, int batch_size = 256,
                     bool with_exact = true, bool per_length = false);
 
+// Data-parallel evaluate (loss, token accuracy, exact match; no per-length rows): each rank of
+// comm evaluates its contiguous share of `data` and the counts are summed over the ranks, so
+// every rank gets the whole set's result. Every rank must call it. With comm.size() == 1 it is
+// evaluate(model, data, batch_size, with_exact).
+EvalResult evaluate(Seq2Seq& model, const SequenceData& data, const Communicator& comm,
+                    int batch_size = 256, bool with_exact = true);
+
 // Greedy predictions (token ids, end token excluded) of data's examples at `indices`.
 std::vector<std::vector<std::int32_t>> predict(Seq2Seq& model, const SequenceData& data,
                                                const std::vector<std::size_t>& indices,
@@ -128,6 +137,14 @@ class Trainer {
   // Called after each epoch, once its checkpoints are written.
   void on_epoch(EpochCallback callback) { on_epoch_ = std::move(callback); }
 
+  // Data parallel over comm's ranks (borrowed; it must outlive the trainer): every rank runs the
+  // same trainer on the same data and model; each step takes the rank's shard of the global
+  // batch (options.batch_size examples, split in contiguous shares), validation is sharded and
+  // reduced, and only rank 0 writes checkpoints. fit() first checks that all ranks agree on
+  // options, data, model, parameters and training state (Error naming the rank otherwise) and
+  // that there are no more ranks than batch_size. Callbacks run on every rank.
+  void set_communicator(const Communicator& comm) { comm_ = &comm; }
+
   // Continues from a checkpoint's state: epochs done, shuffling engine, best validation loss,
   // early stopping (the model's parameters and optimizer come from the checkpoint separately,
   // see model_from_checkpoint). Throws Error for a state this trainer cannot continue.
@@ -149,6 +166,7 @@ class Trainer {
  private:
   EpochMetrics run_epoch();
   void save(const std::string& path) const;
+  void check_ranks_agree(const char* when) const;
 
   Seq2Seq& model_;
   SequenceData train_, valid_;
@@ -160,6 +178,8 @@ class Trainer {
   bool stopped_early_ = false;
   StepCallback on_step_;
   EpochCallback on_epoch_;
+  std::unique_ptr<Communicator> single_ = make_single_communicator();
+  const Communicator* comm_ = single_.get();
 };
 
 // The path of the best checkpoint next to `path`: "model.safetensors" -> "model.best.safetensors"
