@@ -16,7 +16,7 @@ S2S="$BUILD_DIR/s2s"
 
 # name | what it is | s2s train arguments (metrics/out flags are added by this script)
 EXPERIMENTS=(
-  "digits-words|seed 000: digits -> words, LSTM 32, teacher forcing, batch 2, 300 epochs|--task digits-words --seed 1"
+  "digits-words|seed 000: digits -> words, LSTM 32, teacher forcing, batch 2, 300 epochs|--task digits-words --seed 1 --no-bucket"
   "addition-2d-b128|seed 001 model, 2-digit addition, 5k reversed, batch 128, 250 epochs|--task addition --digits 2 --reverse --size 5000 --seed 1 --epochs 250 --early-stopping 0"
   "addition-2d-b32|seed 001 model, 2-digit addition, 5k reversed, batch 32, 150 epochs|--task addition --digits 2 --reverse --size 5000 --seed 1 --batch-size 32 --epochs 150 --early-stopping 0"
   "addition-2d-b32-seed2|as addition-2d-b32 with --seed 2 (other data, split, init and shuffles), 80 epochs|--task addition --digits 2 --reverse --size 5000 --seed 2 --batch-size 32 --epochs 80 --early-stopping 0"
@@ -33,15 +33,15 @@ EXPERIMENTS=(
   "subtraction-5d|seed 001 part 2: 5-digit subtraction, 50k, not reversed, batch 128, early stopping 3/0.001, at most 40 epochs|--task subtraction --digits 5 --size 50000 --seed 1 --epochs 40"
   "subtraction-5d-long|seed 001 part 2 as subtraction-5d, early stopping off, 150 epochs|--task subtraction --digits 5 --size 50000 --seed 1 --epochs 150 --early-stopping 0"
   "subtraction-5d-best|5-digit subtraction, 50k, query reversed, Adam lr 0.005 with clipping at norm 1, early stopping off, 60 epochs|--task subtraction --digits 5 --size 50000 --seed 1 --reverse --lr 0.005 --clip 1 --epochs 60 --early-stopping 0"
-  "pq-10|seed 001 part 3: pq-system with up to 10 dashes per operand (55 pairs), batch 128, 300 epochs|--task pq --max-dashes 10 --seed 1 --valid-split 0 --epochs 300 --early-stopping 0"
-  "pq-10-b8|pq-system, up to 10 dashes, batch 8, 150 epochs|--task pq --max-dashes 10 --seed 1 --valid-split 0 --batch-size 8 --epochs 150 --early-stopping 0"
-  "pq-100|pq-system with up to 100 dashes per operand (5,050 pairs, 201-character sequences), at most 10 epochs|--task pq --max-dashes 100 --seed 1 --epochs 10"
-  "pq-100-tf|pq-system, up to 100 dashes, teacher forcing (the encoder's h and c start the decoder), 30 epochs|--task pq --max-dashes 100 --seed 1 --mode teacher_forcing --epochs 30 --early-stopping 0"
-  "pq-100-tf-b32|pq-system, up to 100 dashes, teacher forcing, batch 32, Adam lr 0.003 with clipping at norm 1, 10 epochs|--task pq --max-dashes 100 --seed 1 --mode teacher_forcing --batch-size 32 --lr 0.003 --clip 1 --epochs 10 --early-stopping 0"
-  "pq-100-b32|pq-system, up to 100 dashes, the seed's repeat model, batch 32, Adam lr 0.003 with clipping at norm 1, 30 epochs|--task pq --max-dashes 100 --seed 1 --batch-size 32 --lr 0.003 --clip 1 --epochs 30 --early-stopping 0"
-  "pq-1000-small|pq-system, up to 1,000 dashes (2,001-character sequences), 2,000 of the seed's 50,000 questions, the seed's repeat model, 2 epochs (a timing)|--task pq --max-dashes 1000 --size 2000 --seed 1 --epochs 2 --early-stopping 0"
-  "pq-20-b8|pq-system, up to 20 dashes (210 pairs), the seed's repeat model, batch 8, 150 epochs|--task pq --max-dashes 20 --seed 1 --batch-size 8 --epochs 150 --early-stopping 0"
-  "pq-40-b16|pq-system, up to 40 dashes (820 pairs), the seed's repeat model, batch 16, 100 epochs|--task pq --max-dashes 40 --seed 1 --batch-size 16 --epochs 100 --early-stopping 0"
+  "pq-10|seed 001 part 3: pq-system with up to 10 dashes per operand (55 pairs), batch 128, 300 epochs|--task pq --padded --max-dashes 10 --seed 1 --valid-split 0 --epochs 300 --early-stopping 0"
+  "pq-10-b8|pq-system, up to 10 dashes, batch 8, 150 epochs|--task pq --padded --max-dashes 10 --seed 1 --valid-split 0 --batch-size 8 --epochs 150 --early-stopping 0"
+  "pq-100|pq-system with up to 100 dashes per operand (5,050 pairs, 201-character sequences), at most 10 epochs|--task pq --padded --max-dashes 100 --seed 1 --epochs 10"
+  "pq-100-tf|pq-system, up to 100 dashes, teacher forcing (the encoder's h and c start the decoder), 30 epochs|--task pq --padded --max-dashes 100 --seed 1 --mode teacher_forcing --epochs 30 --early-stopping 0"
+  "pq-100-tf-b32|pq-system, up to 100 dashes, teacher forcing, batch 32, Adam lr 0.003 with clipping at norm 1, 10 epochs|--task pq --padded --max-dashes 100 --seed 1 --mode teacher_forcing --batch-size 32 --lr 0.003 --clip 1 --epochs 10 --early-stopping 0"
+  "pq-100-b32|pq-system, up to 100 dashes, the seed's repeat model, batch 32, Adam lr 0.003 with clipping at norm 1, 30 epochs|--task pq --padded --max-dashes 100 --seed 1 --batch-size 32 --lr 0.003 --clip 1 --epochs 30 --early-stopping 0"
+  "pq-1000-small|pq-system, up to 1,000 dashes (2,001-character sequences), 2,000 of the seed's 50,000 questions, the seed's repeat model, 2 epochs (a timing)|--task pq --padded --max-dashes 1000 --size 2000 --seed 1 --epochs 2 --early-stopping 0"
+  "pq-20-b8|pq-system, up to 20 dashes (210 pairs), the seed's repeat model, batch 8, 150 epochs|--task pq --padded --max-dashes 20 --seed 1 --batch-size 8 --epochs 150 --early-stopping 0"
+  "pq-40-b16|pq-system, up to 40 dashes (820 pairs), the seed's repeat model, batch 16, 100 epochs|--task pq --padded --max-dashes 40 --seed 1 --batch-size 16 --epochs 100 --early-stopping 0"
 )
 
 list() {

@@ -65,11 +65,19 @@ int run_eval(EvalArgs& a) {
     data = file_examples_for(a.data, checkpoint);
     what = fmt::format("{} ({} examples)", a.data, data.size());
   }
-  require(data.max_target_length() + 1 <= checkpoint.config.max_target_length,
-          fmt::format("the longest target has {} characters; this model writes at most {} "
-                      "(end token included)",
-                      data.max_target_length(), checkpoint.config.max_target_length - 1));
-  Seq2Seq model = model_from_checkpoint(checkpoint, backend);
+  const int needed = data.max_target_length() + 1;
+  CheckpointData usable = checkpoint;
+  if (checkpoint.config.mode == DecoderMode::teacher_forcing) {
+    // Its max_target_length only caps greedy decoding: longer targets (beyond the training
+    // lengths) are decoded as far as they need.
+    usable.config.max_target_length = std::max(needed, checkpoint.config.max_target_length);
+  } else {
+    require(needed <= checkpoint.config.max_target_length,
+            fmt::format("the longest target has {} characters; this model writes at most {} "
+                        "(end token included)",
+                        data.max_target_length(), checkpoint.config.max_target_length - 1));
+  }
+  Seq2Seq model = model_from_checkpoint(usable, backend);
   const EvalResult r = evaluate(model, data, a.batch_size, true, true);
 
   fmt::print("model: {}\ndata: {}\n", a.model, what);

@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "s2s/trainer.h"
 
 namespace s2s::cli {
@@ -18,15 +20,24 @@ void check_writable_file(const std::string& path, const std::string& flag);
 // val_accuracy, val_exact_match (with a validation set), seconds, examples_per_second, lr.
 // The file is opened at the first epoch (truncated, or appended to when resuming), so a run
 // that fails before any epoch leaves no file; each line is flushed whole.
+// With a curriculum every record also names its stage ("stage": 1-based index, "stage_length":
+// the task's length knob). Validations inside epochs (--eval-every) are records with
+// "kind": "step": epoch, step, epoch_step, val_loss, val_accuracy, val_exact_match,
+// val_examples, seconds; epoch records have "kind": "epoch".
 class MetricsLog {
  public:
   MetricsLog(std::string path, bool append) : path_(std::move(path)), append_(append) {}
   void write(const EpochMetrics& metrics);
+  void write(const StepEval& eval);
+  // Fields added to every following record (e.g. the curriculum stage); null clears them.
+  void set_context(nlohmann::ordered_json context) { context_ = std::move(context); }
 
  private:
+  void emit(nlohmann::ordered_json j);
   std::string path_;
   bool append_;
   std::ofstream out_;
+  nlohmann::ordered_json context_;
 };
 
 }  // namespace s2s::cli
