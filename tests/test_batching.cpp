@@ -65,7 +65,9 @@ TEST(Bucketing, EveryExampleOnceDeterministicAndBatchesDoNotOverlapInLength) {
     ranges.push_back({low, high});
     // In pq the source length follows the answer's: one source length per answer length.
     for (std::size_t i : batch)
-      if (length_of(data, i) == low) EXPECT_EQ(data.source_length(i), static_cast<int>(low));
+      if (length_of(data, i) == low) {
+        EXPECT_EQ(data.source_length(i), static_cast<int>(low));
+      }
   }
   for (int n : seen) EXPECT_EQ(n, 1);
   // The band: each batch is a contiguous slice of the length-sorted examples, so two batches
@@ -81,7 +83,9 @@ TEST(Bucketing, EveryExampleOnceDeterministicAndBatchesDoNotOverlapInLength) {
     for (std::size_t i : batch) ++here[length_of(data, i)];
     const std::size_t low = here.begin()->first, high = here.rbegin()->first;
     for (const auto& [length, count] : here)
-      if (length != low && length != high) EXPECT_EQ(count, per_length[length]);
+      if (length != low && length != high) {
+        EXPECT_EQ(count, per_length[length]);
+      }
   }
   // The batches are shuffled: not in length order.
   std::vector<std::size_t> firsts;
@@ -159,7 +163,9 @@ TEST(TrainerBudget, StepBudgetEndsTheFitAndTheTargetStopsIt) {
   for (std::size_t k = 0; k < evals.size(); ++k) {
     EXPECT_EQ(evals[k].examples, 5u);
     EXPECT_EQ(evals[k].step % 3, 0);
-    if (k + 1 < evals.size()) EXPECT_LT(evals[k].val_exact_match, 0.3);
+    if (k + 1 < evals.size()) {
+      EXPECT_LT(evals[k].val_exact_match, 0.3);
+    }
   }
   ASSERT_TRUE(t2.reached_target()) << "0.3 of 5 examples not reached in 50 epochs";
   const bool by_step = evals.back().val_exact_match >= 0.3;

@@ -262,7 +262,7 @@ void rnn_forward_cpu(const RnnDims& dims, const RnnLayerWeights<T>* weights, Rnn
     }
   }
   const T* top_output = layer_cache(dims, layout, workspace, dims.layers - 1).hseq + BH;
-  std::copy(top_output, top_output + layout.sequence, y);
+  if (y != nullptr) std::copy(top_output, top_output + layout.sequence, y);
 }
 
 template <typename T>

@@ -134,7 +134,7 @@ void rnn_forward_cuda(CudaContext& context, const RnnDims& dims,
       rnn_final_state_cuda(cache.cseq, lengths, B, H, cn + k * BH, stream);
   }
   const float* top_output = layer_cache(dims, layout, workspace, dims.layers - 1).hseq + BH;
-  copy_async(y, top_output, layout.sequence, stream);
+  if (y != nullptr) copy_async(y, top_output, layout.sequence, stream);
 }
 
 void rnn_backward_cuda(CudaContext& context, const RnnDims& dims,
