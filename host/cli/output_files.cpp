@@ -45,6 +45,8 @@ void MetricsLog::emit(nlohmann::ordered_json j) {
   }
   if (context_.is_object())
     for (auto it = context_.begin(); it != context_.end(); ++it) j[it.key()] = it.value();
+  j["elapsed"] =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   out_ << j.dump() << '\n';
   out_.flush();
   require(out_.good(), "--metrics " + path_ + ": writing failed");
