@@ -56,13 +56,19 @@ def build_model(torch, nn, source_vocab, target_vocab, hidden):
             self.decoder = nn.LSTM(target_vocab, hidden)
             self.out = nn.Linear(hidden, target_vocab)
 
-        def encode(self, sources):  # [T, B] ids
+        def encode(self, sources, lengths):  # [T, B] ids, [B] lengths
+            # Packed, so that a shorter question's final state is taken at its own last
+            # character, not after the padding (s2s masks by length the same way).
             x = nn.functional.one_hot(sources, self.source_vocab).float()
-            _, state = self.encoder(x)
+            if bool((lengths == sources.shape[0]).all()):  # nothing to mask: the plain LSTM
+                _, state = self.encoder(x)
+                return state
+            packed = nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False)
+            _, state = self.encoder(packed)
             return state
 
-        def forward(self, sources, decoder_inputs):
-            state = self.encode(sources)
+        def forward(self, sources, lengths, decoder_inputs):
+            state = self.encode(sources, lengths)
             y, _ = self.decoder(nn.functional.one_hot(decoder_inputs, self.target_vocab).float(),
                                 state)
             return self.out(y)
@@ -101,7 +107,8 @@ def learn(args):
             src[:len(q), b] = torch.tensor([s_id[c] for c in q])
             tgt[:len(a) + 1, b] = torch.tensor([t_id[c] for c in a] + [END])
         dec_in = torch.cat([torch.full((1, len(batch)), START, dtype=torch.long), tgt[:-1]])
-        return src, dec_in, tgt
+        lengths = torch.tensor([len(q) for q, _ in batch])
+        return src, lengths, dec_in, tgt
 
     def exact_match():
         model.eval()
@@ -110,8 +117,8 @@ def learn(args):
             by_length = sorted(valid, key=lambda p: len(p[0]))
             for i in range(0, len(by_length), 256):
                 batch = by_length[i:i + 256]
-                src, _, tgt = tensors(batch)
-                h, c = model.encode(src)
+                src, lengths, _, tgt = tensors(batch)
+                h, c = model.encode(src, lengths)
                 token = torch.full((1, len(batch)), START, dtype=torch.long)
                 written = []
                 done = torch.zeros(len(batch), dtype=torch.bool)
@@ -140,8 +147,8 @@ def learn(args):
         batches = [shuffled[i:i + args.batch] for i in range(0, len(shuffled), args.batch)]
         rng.shuffle(batches)
         for batch in batches:
-            src, dec_in, tgt = tensors(batch)
-            logits = model(src, dec_in)
+            src, lengths, dec_in, tgt = tensors(batch)
+            logits = model(src, lengths, dec_in)
             loss = loss_fn(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1))
             optimizer.zero_grad()
             loss.backward()
@@ -181,8 +188,10 @@ def speed(args):
     tgt[0] = 4
     dec_in = torch.cat([torch.full((1, batch), START, dtype=torch.long), tgt[:-1]])
 
+    lengths = torch.full((batch,), steps, dtype=torch.long)
+
     def one_step():
-        logits = model(src, dec_in)
+        logits = model(src, lengths, dec_in)
         loss = loss_fn(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1))
         optimizer.zero_grad()
         loss.backward()
