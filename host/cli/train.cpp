@@ -259,9 +259,10 @@ std::string describe_data(const DataSpec& spec, const LoadedData& data) {
     what = "task " + spec.task;
     const TaskOptions& o = spec.options;
     if (spec.task == "addition" || spec.task == "subtraction")
-      what += fmt::format(" ({} digits{})", o.digits, o.reverse ? ", reversed" : "");
+      what += fmt::format(" ({} digits{}, {})", o.digits, o.reverse ? ", reversed" : "",
+                          to_string(o.form));
     else if (spec.task == "pq")
-      what += fmt::format(" (up to {} dashes)", o.max_dashes);
+      what += fmt::format(" (up to {} dashes, {})", o.max_dashes, to_string(o.form));
     else if (spec.task == "copy" || spec.task == "reverse")
       what += fmt::format(" (up to {} digits)", o.digits);
     else if (spec.task == "progression")
@@ -770,7 +771,9 @@ Subcommand add_train_command(CLI::App& parent) {
   add(app->add_option("--metrics", a.metrics,
                       "JSON lines, one per epoch: epoch, loss, accuracy, exact_match (without a "
                       "validation set), val_loss, val_accuracy, val_exact_match, seconds, "
-                      "examples_per_second, lr (appended to when resuming)")
+                      "examples_per_second, lr, step, elapsed; one per --eval-every validation "
+                      "(\"kind\": \"step\"); with --curriculum each names its stage "
+                      "(appended to when resuming)")
           ->group("Output"));
   add(app->add_option("--samples", a.samples,
                       "Validation examples shown with predictions after each epoch")
