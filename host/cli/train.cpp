@@ -3,6 +3,7 @@
 // validation samples and checkpoints; --resume continues a run exactly.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -30,6 +31,10 @@ namespace s2s::cli {
 
 namespace {
 using Json = nlohmann::json;
+
+// Validation batches: at most kEvalBatch examples and kEvalTokens steps (source + target).
+constexpr int kEvalBatch = 256;
+constexpr int kEvalTokens = 256 * 512;
 
 // The seeds' configurations, per task ("file" for --data).
 struct TaskDefaults {
@@ -447,6 +452,13 @@ int run_train(TrainArgs& a) {
     const LoadedData data = load_training_data(spec);
     // Buckets whenever lengths vary; equal lengths keep seed 001's plain shuffle exactly.
     if (!resuming) options.bucket = !a.no_bucket && lengths_vary(data.train);
+    // Validation batches of at most kEvalTokens source + target steps (256 examples of up to
+    // 256 steps each): pq's 2,002-step answers validate 32 at a time, so validation needs no
+    // more memory than a training batch of 32 (the caches grow with batch x steps).
+    const int longest = std::max(data.train.max_source_length(), data.train.max_target_length()) +
+                        1;
+    options.eval_batch_size =
+        std::max(1, std::min(kEvalBatch, kEvalTokens / std::max(1, 2 * longest)));
     Seq2Seq model = [&] {
       if (resuming) {
         require(same_vocab(data.train.source_vocab, checkpoint->source_vocab) &&
