@@ -33,7 +33,11 @@ PAD, START, END = 0, 1, 2
 
 def read_pairs(path):
     pairs = []
-    with open(path, encoding="utf-8") as f:
+    try:
+        f = open(path, encoding="utf-8")
+    except OSError as e:
+        sys.exit(f"torch_pq: {path}: cannot read pairs ({e.strerror})")
+    with f:
         for number, line in enumerate(f, 1):
             line = line.rstrip("\n")
             if not line:
@@ -77,13 +81,13 @@ def build_model(torch, nn, source_vocab, target_vocab, hidden):
 
 
 def learn(args):
+    pairs = read_pairs(args.pairs)  # refused before PyTorch is imported (and without it)
     import torch
     from torch import nn
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(not args.keep_denormals)
-    pairs = read_pairs(args.pairs)
     source_chars = sorted({c for q, _ in pairs for c in q})
     target_chars = sorted({c for _, a in pairs for c in a})
     s_id = {c: i + 3 for i, c in enumerate(source_chars)}
