@@ -140,6 +140,13 @@ grep -q '"presentation":"padded"' stdout.txt && grep -q '"bucket":false' stdout.
   pass "checkpoint: records presentation padded, no buckets (equal lengths)" ||
   fail "info padded: $(cat stdout.txt)"
 expect_ok "eval: padded model pads its questions" "$s2s" eval --model run/pq6p.safetensors --task pq --size 20
+# Exact resume with length buckets: 1 epoch + resume + 1 epoch == 2 epochs, byte for byte.
+"$s2s" train "${pq[@]}" --batch-size 4 --epochs 2 --out run/pqb2.safetensors &&
+  "$s2s" train "${pq[@]}" --batch-size 4 --epochs 1 --out run/pqb1.safetensors &&
+  "$s2s" train --resume run/pqb1.safetensors --epochs 2 -q &&
+  cmp -s run/pqb1.safetensors run/pqb2.safetensors &&
+  pass "resume with buckets: 1 + 1 epochs give the same checkpoint bytes as 2" ||
+  fail "resume with buckets: checkpoints differ"
 expect_ok "train: --init from a compatible checkpoint, longer sequences" \
   "$s2s" train --task pq --max-dashes 9 --samples 0 -q --epochs 1 --init run/pq6.safetensors \
   --out run/pq9.safetensors
