@@ -154,7 +154,7 @@ void rnn_stack_forward(Ex& ex, const RnnDims& dims, const RnnLayerWeights<T>* we
     if (lstm && cn != nullptr) ex.final_state(cache.cseq, lengths, B, H, cn + k * BH);
   }
   const T* top_output = layer_cache(dims, layout, workspace, dims.layers - 1).hseq + BH;
-  ex.copy(y, top_output, layout.sequence);
+  if (y != nullptr) ex.copy(y, top_output, layout.sequence);  // y nullable: the model may read the cache
 }
 
 // Backward over the stack; arguments as Ops::rnn_backward (h0 and c0 are cached by the forward).

@@ -71,6 +71,16 @@ LayerCache<T> layer_cache(const RnnDims& dims, const RnnWorkspaceLayout& layout,
   return cache;
 }
 
+// The top layer's outputs [T, B, H] as rnn_forward leaves them in the workspace (hseq slots
+// 1..T): the same values as its y, so a caller that needs them until the backward pass can
+// read them here instead of storing a copy (activations stored once). rnn_backward reads hseq
+// and does not write it.
+template <typename T>
+T* rnn_top_output(const RnnDims& dims, T* workspace) {
+  const RnnWorkspaceLayout layout(dims);
+  return layer_cache(dims, layout, workspace, dims.layers - 1).hseq + layout.state;
+}
+
 // rnn_backward's views of the scratch region after the layers' caches.
 template <typename T>
 struct BackwardScratch {

@@ -3,6 +3,7 @@
 number it should write, over every question of the task.
 
     scripts/pq_errors.py MODEL.safetensors --max-dashes 100 [--s2s build-exp/s2s] [--seed 1]
+        [--presentation natural|padded]   (padded for models trained with --padded)
 
 Generates all questions with `s2s gen --task pq`, predicts them with `s2s predict --raw` (the
 model's own decoding: repeat mode in one pass, teacher forcing greedily step by step) and prints
@@ -34,11 +35,13 @@ def main():
     parser.add_argument("model", help="checkpoint written by s2s train --task pq")
     parser.add_argument("--max-dashes", type=int, required=True)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--presentation", choices=["natural", "padded"], default="natural",
+                        help="the form the model was trained on (s2s train --padded: padded)")
     parser.add_argument("--s2s", default="build-exp/s2s", help="path of the s2s binary")
     args = parser.parse_args()
 
     pairs_text = run_s2s([args.s2s, "gen", "--task", "pq", "--max-dashes", str(args.max_dashes),
-                          "--seed", str(args.seed)])
+                          "--seed", str(args.seed), "--presentation", args.presentation])
     pairs = [line.split("\t") for line in pairs_text.splitlines() if line]
     predicted = run_s2s([args.s2s, "predict", "--model", args.model, "--raw", "--device", "cpu"],
                         "\n".join(query for query, _ in pairs) + "\n").splitlines()

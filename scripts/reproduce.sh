@@ -16,7 +16,7 @@ S2S="$BUILD_DIR/s2s"
 
 # name | what it is | s2s train arguments (metrics/out flags are added by this script)
 EXPERIMENTS=(
-  "digits-words|seed 000: digits -> words, LSTM 32, teacher forcing, batch 2, 300 epochs|--task digits-words --seed 1"
+  "digits-words|seed 000: digits -> words, LSTM 32, teacher forcing, batch 2, 300 epochs|--task digits-words --seed 1 --no-bucket"
   "addition-2d-b128|seed 001 model, 2-digit addition, 5k reversed, batch 128, 250 epochs|--task addition --digits 2 --reverse --size 5000 --seed 1 --epochs 250 --early-stopping 0"
   "addition-2d-b32|seed 001 model, 2-digit addition, 5k reversed, batch 32, 150 epochs|--task addition --digits 2 --reverse --size 5000 --seed 1 --batch-size 32 --epochs 150 --early-stopping 0"
   "addition-2d-b32-seed2|as addition-2d-b32 with --seed 2 (other data, split, init and shuffles), 80 epochs|--task addition --digits 2 --reverse --size 5000 --seed 2 --batch-size 32 --epochs 80 --early-stopping 0"
@@ -33,15 +33,17 @@ EXPERIMENTS=(
   "subtraction-5d|seed 001 part 2: 5-digit subtraction, 50k, not reversed, batch 128, early stopping 3/0.001, at most 40 epochs|--task subtraction --digits 5 --size 50000 --seed 1 --epochs 40"
   "subtraction-5d-long|seed 001 part 2 as subtraction-5d, early stopping off, 150 epochs|--task subtraction --digits 5 --size 50000 --seed 1 --epochs 150 --early-stopping 0"
   "subtraction-5d-best|5-digit subtraction, 50k, query reversed, Adam lr 0.005 with clipping at norm 1, early stopping off, 60 epochs|--task subtraction --digits 5 --size 50000 --seed 1 --reverse --lr 0.005 --clip 1 --epochs 60 --early-stopping 0"
-  "pq-10|seed 001 part 3: pq-system with up to 10 dashes per operand (55 pairs), batch 128, 300 epochs|--task pq --max-dashes 10 --seed 1 --valid-split 0 --epochs 300 --early-stopping 0"
-  "pq-10-b8|pq-system, up to 10 dashes, batch 8, 150 epochs|--task pq --max-dashes 10 --seed 1 --valid-split 0 --batch-size 8 --epochs 150 --early-stopping 0"
-  "pq-100|pq-system with up to 100 dashes per operand (5,050 pairs, 201-character sequences), at most 10 epochs|--task pq --max-dashes 100 --seed 1 --epochs 10"
-  "pq-100-tf|pq-system, up to 100 dashes, teacher forcing (the encoder's h and c start the decoder), 30 epochs|--task pq --max-dashes 100 --seed 1 --mode teacher_forcing --epochs 30 --early-stopping 0"
-  "pq-100-tf-b32|pq-system, up to 100 dashes, teacher forcing, batch 32, Adam lr 0.003 with clipping at norm 1, 10 epochs|--task pq --max-dashes 100 --seed 1 --mode teacher_forcing --batch-size 32 --lr 0.003 --clip 1 --epochs 10 --early-stopping 0"
-  "pq-100-b32|pq-system, up to 100 dashes, the seed's repeat model, batch 32, Adam lr 0.003 with clipping at norm 1, 30 epochs|--task pq --max-dashes 100 --seed 1 --batch-size 32 --lr 0.003 --clip 1 --epochs 30 --early-stopping 0"
-  "pq-1000-small|pq-system, up to 1,000 dashes (2,001-character sequences), 2,000 of the seed's 50,000 questions, the seed's repeat model, 2 epochs (a timing)|--task pq --max-dashes 1000 --size 2000 --seed 1 --epochs 2 --early-stopping 0"
-  "pq-20-b8|pq-system, up to 20 dashes (210 pairs), the seed's repeat model, batch 8, 150 epochs|--task pq --max-dashes 20 --seed 1 --batch-size 8 --epochs 150 --early-stopping 0"
-  "pq-40-b16|pq-system, up to 40 dashes (820 pairs), the seed's repeat model, batch 16, 100 epochs|--task pq --max-dashes 40 --seed 1 --batch-size 16 --epochs 100 --early-stopping 0"
+  "pq-10|seed 001 part 3: pq-system with up to 10 dashes per operand (55 pairs), batch 128, 300 epochs|--task pq --padded --max-dashes 10 --seed 1 --valid-split 0 --epochs 300 --early-stopping 0"
+  "pq-10-b8|pq-system, up to 10 dashes, batch 8, 150 epochs|--task pq --padded --max-dashes 10 --seed 1 --valid-split 0 --batch-size 8 --epochs 150 --early-stopping 0"
+  "pq-100|pq-system with up to 100 dashes per operand (5,050 pairs, 201-character sequences), at most 10 epochs|--task pq --padded --max-dashes 100 --seed 1 --epochs 10"
+  "pq-100-tf|pq-system, up to 100 dashes, teacher forcing (the encoder's h and c start the decoder), 30 epochs|--task pq --padded --max-dashes 100 --seed 1 --mode teacher_forcing --epochs 30 --early-stopping 0"
+  "pq-100-tf-b32|pq-system, up to 100 dashes, teacher forcing, batch 32, Adam lr 0.003 with clipping at norm 1, 10 epochs|--task pq --padded --max-dashes 100 --seed 1 --mode teacher_forcing --batch-size 32 --lr 0.003 --clip 1 --epochs 10 --early-stopping 0"
+  "pq-100-b32|pq-system, up to 100 dashes, the seed's repeat model, batch 32, Adam lr 0.003 with clipping at norm 1, 30 epochs|--task pq --padded --max-dashes 100 --seed 1 --batch-size 32 --lr 0.003 --clip 1 --epochs 30 --early-stopping 0"
+  "pq-1000-small|pq-system, up to 1,000 dashes (2,001-character sequences), 2,000 of the seed's 50,000 questions, the seed's repeat model, 2 epochs (a timing)|--task pq --padded --max-dashes 1000 --size 2000 --seed 1 --epochs 2 --early-stopping 0"
+  "pq-100-learned|pq-system, up to 100 dashes, natural lengths (the tool's default form and teacher-forcing model, batch 32, length buckets), until 99% validation exact match (checked every 50 steps on all 505 held-out questions)|--task pq --max-dashes 100 --seed 1 --epochs 10 --eval-every 50 --target-exact-match 0.99"
+  "pq-1000-learned|pq-system, up to 1,000 dashes, natural lengths, curriculum 100 -> 300 -> 1000 dashes (each stage until 99% exact match on 200 held-out questions, checked every 50 steps, or 3,000 steps), then all 5,000 held-out questions and 1,001-1,200 dashes|--task pq --curriculum 100,300,1000 --seed 1 --epochs 10 --eval-every 50 --eval-examples 200 --stage-steps 3000"
+  "pq-20-b8|pq-system, up to 20 dashes (210 pairs), the seed's repeat model, batch 8, 150 epochs|--task pq --padded --max-dashes 20 --seed 1 --batch-size 8 --epochs 150 --early-stopping 0"
+  "pq-40-b16|pq-system, up to 40 dashes (820 pairs), the seed's repeat model, batch 16, 100 epochs|--task pq --padded --max-dashes 40 --seed 1 --batch-size 16 --epochs 100 --early-stopping 0"
 )
 
 list() {
@@ -66,6 +68,9 @@ NAME="$1"
 OUT_DIR="${2:-$BUILD_DIR/results/$NAME}"
 mkdir -p "$OUT_DIR"
 [[ -n "${S2S_THREADS:-}" ]] && export OPENBLAS_NUM_THREADS="$S2S_THREADS"
+# The learned pq rows run BLAS on one thread unless S2S_THREADS says otherwise: measured as fast
+# as two at H128 (docs/RESULTS.md section 9), and FTZ/DAZ then covers every computing thread.
+[[ "$NAME" == pq-*-learned && -z "${S2S_THREADS:-}" ]] && export OPENBLAS_NUM_THREADS=1
 
 build() {
   local target="$1" binary="$1"
@@ -146,7 +151,16 @@ start=$(date +%s.%N)
 end=$(date +%s.%N)
 python3 - "$OUT_DIR/run.jsonl" "$start" "$end" <<'EOF' | tee -a "$OUT_DIR/run.log"
 import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+rows = [r for r in lines if r.get("kind", "epoch") == "epoch"]
+steps = [r for r in lines if "val_exact_match" in r]
+if "stage" in lines[-1]:  # a curriculum: the time to 99% at the last stage
+    steps = [r for r in steps if r.get("stage") == lines[-1]["stage"]]
+hit = next((r for r in steps if r["val_exact_match"] >= 0.99), None)
+if hit is not None and "elapsed" in hit:
+    print(f"summary: validation exact match first >= 0.99 after {hit['elapsed']:.1f} s of the run "
+          f"(step {hit.get('step')}{', stage ' + str(hit['stage']) if 'stage' in hit else ''}, "
+          f"{hit['val_exact_match']:.4f} on {hit.get('val_examples', 'all')} examples)")
 wall = float(sys.argv[3]) - float(sys.argv[2])
 key = "val_exact_match" if any("val_exact_match" in r for r in rows) else "exact_match"
 acc = "val_accuracy" if key == "val_exact_match" else "accuracy"
@@ -160,3 +174,28 @@ print(f"summary: epochs {last['epoch']}, final {key} {last.get(key)}, final {acc
       f"training seconds {sum(r.get('seconds', 0) for r in rows):.1f}, wall seconds {wall:.1f}")
 EOF
 plot
+if [[ "$NAME" == pq-*-learned ]]; then
+  # The model's own held-out questions, all of them (the run checked a sample); then, for the
+  # 1,000-dash model, questions beyond what it saw: both operands 1,001..1,200 dashes.
+  echo "+ s2s eval --model $OUT_DIR/model.safetensors --held-out" | tee -a "$OUT_DIR/run.log"
+  eval_start=$(date +%s.%N)
+  "$S2S" eval --model "$OUT_DIR/model.safetensors" --held-out --device cpu |
+    sed -n '1,5p' | tee -a "$OUT_DIR/run.log"
+  echo "eval seconds: $(python3 -c "print(round($(date +%s.%N) - $eval_start, 1))")" |
+    tee -a "$OUT_DIR/run.log"
+  if [[ "$NAME" == pq-1000-learned ]]; then
+    python3 - "$OUT_DIR/beyond.tsv" <<'BEYOND'
+import random, sys
+rng = random.Random(1200)
+with open(sys.argv[1], "w") as f:
+    for _ in range(200):
+        a, b = rng.randint(1001, 1200), rng.randint(1001, 1200)
+        f.write("-" * a + "p" + "-" * b + "\t" + "q" + "-" * (a + b) + "\n")
+BEYOND
+    echo "+ s2s eval --model $OUT_DIR/model.safetensors --data $OUT_DIR/beyond.tsv (operands 1,001..1,200)" |
+      tee -a "$OUT_DIR/run.log"
+    "$S2S" eval --model "$OUT_DIR/model.safetensors" --data "$OUT_DIR/beyond.tsv" --device cpu \
+      >"$OUT_DIR/beyond.log"
+    sed -n '1,5p' "$OUT_DIR/beyond.log" | tee -a "$OUT_DIR/run.log"
+  fi
+fi

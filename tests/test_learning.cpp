@@ -101,6 +101,7 @@ TEST(Learning, PqSystemUpToFiveDashes) {
   TaskOptions options;
   options.max_dashes = 5;
   options.size = 15;
+  options.form = TaskForm::padded;  // the seed's fixed-width form (natural: test_batching.cpp)
   const TokenDataset data = encode_pairs(generate_task("pq", options));
   ASSERT_EQ(data.size(), 15u);
   ModelConfig config;

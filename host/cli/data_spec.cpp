@@ -85,6 +85,9 @@ void check_task_flag(const std::string& task, const std::string& flag) {
 TaskOptions resolved_task_options(const std::string& task, TaskOptions options) {
   require_known_task(task);
   if (task != "progression") return task_defaults(task, options);
+  require(options.form != TaskForm::padded,
+          "task progression has no padded form (padded applies to addition, subtraction and pq)");
+  options.form = TaskForm::natural;
   if (options.digits == 0) options.digits = 10;
   if (options.size == 0) options.size = 50;
   generate_progression(progression_options(options));  // validates (50 tiny sequences: cheap)
@@ -137,10 +140,11 @@ Presentation Presentation::for_task(const std::string& task, const TaskOptions& 
     p.numbers = true;
     p.modulus = ProgressionOptions{}.modulus;
   } else if (task == "addition" || task == "subtraction") {
-    p.input_width = 2 * o.digits + 1;
+    const bool pad = o.form == TaskForm::padded;
+    p.input_width = pad ? 2 * o.digits + 1 : 0;
     p.input_reversed = o.reverse;
-    p.trim_targets = true;
-  } else if (task == "pq") {
+    p.trim_targets = pad;
+  } else if (task == "pq" && o.form == TaskForm::padded) {
     p.input_width = 2 * o.max_dashes + 1;
     p.trim_targets = true;
   }
@@ -245,8 +249,8 @@ SequenceData Presentation::encode_inputs(const std::vector<std::string>& inputs,
                     " characters long; this model allows at most " + std::to_string(input_width) +
                     " (the task's query width)");
       chars.resize(static_cast<std::size_t>(input_width), " ");
-      if (input_reversed) std::reverse(chars.begin(), chars.end());
     }
+    if (!raw && input_reversed) std::reverse(chars.begin(), chars.end());
     if (max_source_length > 0 && static_cast<int>(chars.size()) > max_source_length)
       throw Error(label + ": the input is " + std::to_string(chars.size()) +
                   " characters long; this model allows at most " +
@@ -268,7 +272,8 @@ Json DataSpec::to_json() const {
                         {"reverse", options.reverse},
                         {"max_dashes", options.max_dashes},
                         {"size", options.size},
-                        {"seed", options.seed}};
+                        {"seed", options.seed},
+                        {"presentation", to_string(options.form)}};
   } else {
     // Absolute, so that a run resumed from another folder reads the same files.
     j["data"] = absolute_path(data_file);
@@ -291,6 +296,12 @@ DataSpec DataSpec::from_json(const Json& j) {
     s.options.max_dashes = field<int>(o, "max_dashes", what);
     s.options.size = field<int>(o, "size", what);
     s.options.seed = field<std::uint64_t>(o, "seed", what);
+    // Checkpoints from before the natural form were trained on the seeds' padded pairs.
+    s.options.form = o.contains("presentation")
+                         ? parse_task_form(field<std::string>(o, "presentation", what))
+                         : (s.task == "addition" || s.task == "subtraction" || s.task == "pq"
+                                ? TaskForm::padded
+                                : TaskForm::natural);
   } else if (j.contains("data")) {
     s.data_file = field<std::string>(j, "data", what);
     if (j.contains("valid") && !j["valid"].is_null())

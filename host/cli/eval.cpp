@@ -21,6 +21,7 @@ struct EvalArgs {
   std::string model, task, data, device = "auto", precision = "fp32";
   int digits = 0, max_dashes = 0, size = 0, batch_size = 256;
   bool reverse = false;
+  bool held_out = false;
   std::uint64_t seed = 0;
   CLI::Option *task_opt = nullptr, *data_opt = nullptr, *digits_opt = nullptr,
               *reverse_opt = nullptr, *dashes_opt = nullptr, *size_opt = nullptr,
@@ -28,8 +29,8 @@ struct EvalArgs {
 };
 
 int run_eval(EvalArgs& a) {
-  require((a.task_opt->count() > 0) != (a.data_opt->count() > 0),
-          "give exactly one of --task and --data");
+  require((a.task_opt->count() > 0) + (a.data_opt->count() > 0) + (a.held_out ? 1 : 0) == 1,
+          "give exactly one of --task, --data and --held-out");
   if (a.data_opt->count())
     for (CLI::Option* o : {a.digits_opt, a.reverse_opt, a.dashes_opt, a.size_opt, a.seed_opt})
       require(o->count() == 0, o->get_name() + " applies to --task, not to --data");
@@ -42,7 +43,28 @@ int run_eval(EvalArgs& a) {
 
   SequenceData data;
   std::string what;
-  if (!a.task.empty()) {
+  if (a.held_out) {
+    // The validation split the model was trained with: the same generation or files, the same
+    // seeded split (the last curriculum stage's, for a curriculum run).
+    require(data_json.contains("task") || data_json.contains("data"),
+            a.model + ": --held-out needs a checkpoint written by `s2s train` (its data_json "
+                      "says how the data was made)");
+    const LoadedData loaded = load_training_data(DataSpec::from_json(data_json));
+    require(loaded.valid.size() > 0,
+            a.model + ": the model was trained without a validation set (--held-out has "
+                      "nothing to evaluate)");
+    require(loaded.valid.source_vocab.symbols() == checkpoint.source_vocab.symbols() &&
+                loaded.valid.target_vocab.symbols() == checkpoint.target_vocab.symbols(),
+            a.model + ": the training data no longer gives the checkpoint's vocabularies");
+    data = loaded.valid;
+    if (a.size_opt->count() && static_cast<std::size_t>(a.size) < data.size()) {
+      std::vector<std::size_t> first(static_cast<std::size_t>(a.size));
+      for (std::size_t i = 0; i < first.size(); ++i) first[i] = i;
+      data = select(data, first);
+    }
+    what = fmt::format("the held-out validation examples of its training data ({})",
+                       data.size());
+  } else if (!a.task.empty()) {
     for (CLI::Option* o : {a.digits_opt, a.reverse_opt, a.dashes_opt})
       if (o->count()) check_task_flag(a.task, o->get_name());
     // Start from the options the model was trained with (same task), then the flags.
@@ -66,11 +88,19 @@ int run_eval(EvalArgs& a) {
     data = file_examples_for(a.data, checkpoint);
     what = fmt::format("{} ({} examples)", a.data, data.size());
   }
-  require(data.max_target_length() + 1 <= checkpoint.config.max_target_length,
-          fmt::format("the longest target has {} characters; this model writes at most {} "
-                      "(end token included)",
-                      data.max_target_length(), checkpoint.config.max_target_length - 1));
-  Seq2Seq model = model_from_checkpoint(checkpoint, backend, precision);
+  const int needed = data.max_target_length() + 1;
+  CheckpointData usable = checkpoint;
+  if (checkpoint.config.mode == DecoderMode::teacher_forcing) {
+    // Its max_target_length only caps greedy decoding: longer targets (beyond the training
+    // lengths) are decoded as far as they need.
+    usable.config.max_target_length = std::max(needed, checkpoint.config.max_target_length);
+  } else {
+    require(needed <= checkpoint.config.max_target_length,
+            fmt::format("the longest target has {} characters; this model writes at most {} "
+                        "(end token included)",
+                        data.max_target_length(), checkpoint.config.max_target_length - 1));
+  }
+  Seq2Seq model = model_from_checkpoint(usable, backend, precision);
   const EvalResult r = evaluate(model, data, a.batch_size, true, true);
 
   fmt::print("model: {}\ndata: {}\n", a.model, what);
@@ -113,6 +143,9 @@ Subcommand add_eval_command(CLI::App& parent) {
   a.size_opt = app->add_option("--size", a.size, "Examples (default: min(task's size, 1000))")
                    ->check(CLI::Range(1, 100000000));
   a.seed_opt = app->add_option("--seed", a.seed, "Task seed (default: training seed + 1)");
+  app->add_flag("--held-out", a.held_out,
+                "Evaluate on the model's own validation split (regenerated from its checkpoint; "
+                "--size N: its first N)");
   app->add_option("--batch-size", a.batch_size, "Examples per batch")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();

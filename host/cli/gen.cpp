@@ -16,6 +16,8 @@ struct GenArgs {
   int digits = 0, max_dashes = 0, size = 0;
   bool reverse = false;
   std::uint64_t seed = 1;
+  std::string presentation;
+  CLI::Option *presentation_opt = nullptr;
   CLI::Option *digits_opt = nullptr, *reverse_opt = nullptr, *dashes_opt = nullptr;
 };
 
@@ -28,6 +30,7 @@ int run_gen(GenArgs& a) {
   o.max_dashes = a.max_dashes;
   o.size = a.size;
   o.seed = a.seed;
+  if (a.presentation_opt->count()) o.form = parse_task_form(a.presentation);
   const auto pairs = task_text_pairs(a.task, resolved_task_options(a.task, o));
   std::string text;
   for (const auto& p : pairs) text += p.input + "\t" + p.target + "\n";
@@ -41,8 +44,8 @@ Subcommand add_gen_command(CLI::App& parent) {
   GenArgs& a = *args;
   CLI::App* app =
       parent.add_subcommand("gen", "Write a built-in task's pairs as input<TAB>target lines");
-  app->footer("Pairs are written as the model reads them (Keras-style space padding, reversed "
-              "queries with --reverse).\nprogression writes numbers separated by spaces.");
+  app->footer("Pairs are written as the model reads them (Keras-style space padding in the "
+              "padded presentation, reversed queries with --reverse).\nprogression writes numbers separated by spaces.");
   app->add_option("--task", a.task, "Task: " + joined(tool_task_names(), "|"))
       ->required()
       ->check(CLI::IsMember(tool_task_names()));
@@ -58,6 +61,10 @@ Subcommand add_gen_command(CLI::App& parent) {
   app->add_option("--size", a.size, "Number of pairs (default: the task's)")
       ->check(CLI::Range(1, 100000000));
   app->add_option("--seed", a.seed, "Seed")->capture_default_str();
+  a.presentation_opt =
+      app->add_option("--presentation", a.presentation,
+                      "natural|padded (default: pq natural, addition/subtraction padded)")
+          ->check(CLI::IsMember({"natural", "padded"}));
   return {app, [args] { return run_gen(*args); }};
 }
 

@@ -36,13 +36,39 @@ void check_writable_file(const std::string& path, const std::string& flag) {
   ::unlink(probe.c_str());
 }
 
-void MetricsLog::write(const EpochMetrics& m) {
+void MetricsLog::emit(nlohmann::ordered_json j) {
+  if (path_.empty()) return;
   if (!out_.is_open()) {
     out_.open(path_, append_ ? std::ios::app : std::ios::trunc);
     require(out_.is_open(), "--metrics " + path_ + ": cannot open it for writing: " +
                                 std::strerror(errno));
   }
+  if (context_.is_object())
+    for (auto it = context_.begin(); it != context_.end(); ++it) j[it.key()] = it.value();
+  j["elapsed"] =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  out_ << j.dump() << '\n';
+  out_.flush();
+  require(out_.good(), "--metrics " + path_ + ": writing failed");
+}
+
+void MetricsLog::write(const StepEval& e) {
   nlohmann::ordered_json j;
+  j["kind"] = "step";
+  j["epoch"] = e.epoch;
+  j["step"] = e.step;
+  j["epoch_step"] = e.epoch_step;
+  j["val_loss"] = e.val_loss;
+  j["val_accuracy"] = e.val_accuracy;
+  j["val_exact_match"] = e.val_exact_match;
+  j["val_examples"] = e.examples;
+  j["seconds"] = e.seconds;
+  emit(std::move(j));
+}
+
+void MetricsLog::write(const EpochMetrics& m) {
+  nlohmann::ordered_json j;
+  j["kind"] = "epoch";
   j["epoch"] = m.epoch;
   j["loss"] = m.loss;
   j["accuracy"] = m.accuracy;
@@ -55,9 +81,9 @@ void MetricsLog::write(const EpochMetrics& m) {
   j["seconds"] = m.seconds;
   j["examples_per_second"] = m.examples_per_second;
   j["lr"] = m.learning_rate;
-  out_ << j.dump() << '\n';
-  out_.flush();
-  require(out_.good(), "--metrics " + path_ + ": writing failed");
+  j["step"] = m.steps;
+  if (m.partial) j["partial"] = true;
+  emit(std::move(j));
 }
 
 }  // namespace s2s::cli

@@ -10,6 +10,7 @@ namespace s2s::cli {
 namespace {
 constexpr int kBarWidth = 30;
 constexpr double kRedrawSeconds = 0.1;  // at most ten redraws a second
+constexpr double kLogSeconds = 30;      // without a terminal: a progress line at most this often
 
 std::string bar(std::int64_t step, std::int64_t steps) {
   const int filled = steps > 0 ? static_cast<int>(kBarWidth * step / steps) : kBarWidth;
@@ -40,7 +41,8 @@ std::string Progress::metrics_text(const EpochMetrics& m) {
 }
 
 void Progress::step(const StepProgress& p) {
-  if (quiet_ || !interactive_) return;
+  if (quiet_) return;
+  if (!interactive_) return log_step(p);
   if (shown_epoch_ != p.epoch) {
     fmt::print(out_, "Epoch {}/{}\n", p.epoch, total_epochs_);
     shown_epoch_ = p.epoch;
@@ -52,10 +54,34 @@ void Progress::step(const StepProgress& p) {
     return;
   last_draw_ = now;
   last_steps_ = p.steps;
-  const double eta = p.step > 0 ? p.seconds / p.step * (p.steps - p.step) : 0;
   const int width = static_cast<int>(std::to_string(p.steps).size());
-  fmt::print(out_, "\r{:>{}}/{} {} - ETA: {} - loss: {:.4f} - accuracy: {:.4f}\033[K", p.step,
-             width, p.steps, bar(p.step, p.steps), duration_text(eta), p.loss, p.accuracy);
+  fmt::print(out_, "\r{:>{}}/{} {} - {}\033[K", p.step, width, p.steps, bar(p.step, p.steps),
+             rate_text(p));
+  std::fflush(out_);
+}
+
+std::string Progress::rate_text(const StepProgress& p) {
+  // ETA by examples, not steps: bucketed batches differ in length, the examples' rate less so.
+  const double rate = p.seconds > 0 ? static_cast<double>(p.examples) / p.seconds : 0;
+  const double eta =
+      rate > 0 ? static_cast<double>(p.epoch_examples - p.examples) / rate : 0;
+  return fmt::format("{:.0f} examples/s - ETA: {} - loss: {:.4f} - accuracy: {:.4f}", rate,
+                     duration_text(eta), p.loss, p.accuracy);
+}
+
+void Progress::log_step(const StepProgress& p) {
+  // Without a terminal, a line now and then, so that a log shows a long epoch advancing.
+  const auto now = std::chrono::steady_clock::now();
+  if (last_log_ == std::chrono::steady_clock::time_point{} || shown_epoch_ != p.epoch) {
+    last_log_ = now;
+    shown_epoch_ = p.epoch;
+    return;
+  }
+  if (p.step == p.steps ||
+      std::chrono::duration<double>(now - last_log_).count() < kLogSeconds)
+    return;
+  last_log_ = now;
+  fmt::print(out_, "epoch {} step {}/{} - {}\n", p.epoch, p.step, p.steps, rate_text(p));
   std::fflush(out_);
 }
 

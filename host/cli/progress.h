@@ -21,6 +21,8 @@ class Progress {
   void epoch(const EpochMetrics& m);
   // Text of the epoch's metrics: "loss: 0.1234 - accuracy: 0.9876 - val_loss: ..."
   static std::string metrics_text(const EpochMetrics& m);
+  // "812 examples/s - ETA: 1m 05s - loss: ... - accuracy: ..." within the epoch.
+  static std::string rate_text(const StepProgress& p);
 
  private:
   std::FILE* out_;
@@ -29,6 +31,9 @@ class Progress {
   std::int64_t shown_epoch_ = 0;  // the epoch whose header was printed
   std::chrono::steady_clock::time_point last_draw_{};
   std::int64_t last_steps_ = 0;
+  std::chrono::steady_clock::time_point last_log_{};
+
+  void log_step(const StepProgress& p);
 };
 
 // "1m 05s", "12s", "0.4s"

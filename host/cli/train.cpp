@@ -3,6 +3,7 @@
 // validation samples and checkpoints; --resume continues a run exactly.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -14,11 +15,14 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/curriculum.h"
 #include "cli/data_spec.h"
 #include "cli/output_files.h"
 #include "cli/progress.h"
 #include "cli/ranks.h"
+#include "cli/warm_start.h"
 #include "s2s/backend.h"
+#include "s2s/batching.h"
 #include "s2s/checkpoint.h"
 #include "s2s/error.h"
 #include "s2s/random.h"
@@ -28,6 +32,10 @@ namespace s2s::cli {
 
 namespace {
 using Json = nlohmann::json;
+
+// Validation batches: at most kEvalBatch examples and kEvalTokens steps (source + target).
+constexpr int kEvalBatch = 256;
+constexpr int kEvalTokens = 256 * 512;
 
 // The seeds' configurations, per task ("file" for --data).
 struct TaskDefaults {
@@ -40,8 +48,12 @@ struct TaskDefaults {
   double decay;
 };
 
-TaskDefaults defaults_for(const std::string& task) {
+TaskDefaults defaults_for(const std::string& task, TaskForm form) {
   if (task == "digits-words") return {32, "teacher_forcing", 300, 2, 0.0, 0, 0.0};       // 000
+  // pq as natural-length sequences: teacher forcing learns it (measured, docs/RESULTS.md
+  // section 9), the seed's repeat model does not; batch 32 as the measurements.
+  if (task == "pq" && form == TaskForm::natural)
+    return {128, "teacher_forcing", 10, 32, 0.1, 3, 0.0};
   if (task == "addition" || task == "subtraction" || task == "pq")
     return {128, "repeat", 50, 128, 0.1, 3, 0.0};                                       // 001
   if (task == "progression") return {200, "teacher_forcing", 150, 1, 0.0, 0, 1e-5};     // 002
@@ -53,14 +65,24 @@ const char* kDefaultsTable =
     "Defaults per task (any flag overrides them; all use Adam 1e-3, one-hot inputs, LSTM):\n"
     "  task                      hidden mode             epochs batch valid  early-stopping\n"
     "  digits-words (seed 000)   32     teacher_forcing  300    2     0      off\n"
-    "  addition, subtraction, pq 128    repeat           50     128   0.1    3 (min-delta 0.001)\n"
-    "    (seed 001)\n"
+    "  addition, subtraction     128    repeat           50     128   0.1    3 (min-delta 0.001)\n"
+    "  pq --padded (seed 001)                                                 \n"
+    "  pq (natural form)         128    teacher_forcing  10     32    0.1    3 (min-delta 0.001)\n"
     "  progression (seed 002)    200    teacher_forcing  150    1     0      off; --decay 1e-5;\n"
     "                                                                        real-valued inputs\n"
     "  copy, reverse             128    teacher_forcing  20     64    0.1    3 (min-delta 0.001)\n"
     "  --data FILE               128    teacher_forcing  20     64    0.1    off\n"
     "progression: the seed's x -> 3x mod 50; --digits is the sequence length (default 10),\n"
     "--size the number of sequences (default 50), inputs are x/50, targets 50 classes.\n"
+    "Presentation: pq is natural-length by default (\"--p---\" -> \"q-----\", an end token\n"
+    "closes the answer, the loss is masked beyond it); --padded writes it as the seed does\n"
+    "(space-padded to 2N+1). Addition and subtraction are padded by default (--presentation\n"
+    "natural for the other form). Variable lengths train in length buckets (--no-bucket: off).\n"
+    "Curriculum: --curriculum 100,300,1000 trains pq at 100, then 300, then 1000 dashes, each\n"
+    "stage starting from the previous one's weights with a fresh optimizer, moving on when\n"
+    "validation exact match reaches --curriculum-target or the stage's budget\n"
+    "(--stage-epochs, --stage-steps) runs out. --init MODEL warm-starts from a compatible\n"
+    "checkpoint (same cell, sizes, mode, vocabularies; any max lengths).\n"
     "Without a validation set, exact match is measured on the training data each epoch.\n"
     "Seeds: --seed drives the task's data, the model's initialisation, the validation split\n"
     "and the shuffles; the same flags give the same run.";
@@ -88,6 +110,18 @@ struct TrainArgs {
   std::string out, resume, metrics;
   bool quiet = false;
   int samples = 5;
+
+  std::string presentation;  // natural|padded; empty = the task's default
+  bool padded = false;
+  bool no_bucket = false;
+  std::string init;
+  std::string curriculum;
+  double curriculum_target = 0.99;
+  int stage_epochs = 0;
+  long long stage_steps = 0;
+  long long eval_every = 0;
+  int eval_examples = 0;
+  double target_exact_match = 0;
 
   std::map<std::string, CLI::Option*> options;
   bool given(const std::string& flag) const {
@@ -154,7 +188,9 @@ const std::vector<std::string> kFixedWhenResuming = {
     "--task",  "--data",   "--valid",     "--valid-split", "--digits",    "--reverse",
     "--max-dashes", "--size", "--seed",  "--cell",        "--hidden",      "--layers",
     "--mode",  "--embedding", "--batch-size", "--optimizer", "--lr", "--momentum",
-    "--decay", "--clip", "--early-stopping", "--min-delta"};
+    "--decay", "--clip", "--early-stopping", "--min-delta", "--presentation", "--padded",
+    "--no-bucket", "--init", "--curriculum", "--curriculum-target", "--stage-epochs",
+    "--stage-steps", "--eval-every", "--eval-examples", "--target-exact-match"};
 
 void check_ranges(const TrainArgs& a) {
   const auto need = [](bool ok, const std::string& message) { require(ok, message); };
@@ -167,6 +203,23 @@ void check_ranges(const TrainArgs& a) {
   need(std::isfinite(a.clip) && a.clip >= 0, fmt::format("--clip is {} (allowed: >= 0; 0 = off)", a.clip));
   need(std::isfinite(a.min_delta) && a.min_delta >= 0,
        fmt::format("--min-delta is {} (allowed: >= 0)", a.min_delta));
+  need(std::isfinite(a.curriculum_target) && a.curriculum_target > 0 && a.curriculum_target <= 1,
+       fmt::format("--curriculum-target is {} (allowed: 0 < target <= 1)", a.curriculum_target));
+  need(std::isfinite(a.target_exact_match) && a.target_exact_match >= 0 &&
+           a.target_exact_match <= 1,
+       fmt::format("--target-exact-match is {} (allowed: 0 to 1; 0 = off)", a.target_exact_match));
+}
+
+// With --init, the model flags not given take the checkpoint's values, so that
+// `--init pq300.safetensors` is enough to continue its architecture.
+void take_model_flags_from(TrainArgs& a, const CheckpointData& c) {
+  if (!a.given("--cell")) a.cell = to_string(c.config.cell);
+  if (!a.given("--hidden")) a.hidden = c.config.hidden_size;
+  if (!a.given("--layers")) a.layers = c.config.layers;
+  if (!a.given("--mode")) a.mode = to_string(c.config.mode);
+  if (!a.given("--embedding"))
+    a.embedding = c.config.input == InputKind::embedding ? std::to_string(c.config.embedding_size)
+                                                         : std::string("one-hot");
 }
 
 ModelConfig model_config(const TrainArgs& a, const LoadedData& data) {
@@ -213,9 +266,10 @@ std::string describe_data(const DataSpec& spec, const LoadedData& data) {
     what = "task " + spec.task;
     const TaskOptions& o = spec.options;
     if (spec.task == "addition" || spec.task == "subtraction")
-      what += fmt::format(" ({} digits{})", o.digits, o.reverse ? ", reversed" : "");
+      what += fmt::format(" ({} digits{}, {})", o.digits, o.reverse ? ", reversed" : "",
+                          to_string(o.form));
     else if (spec.task == "pq")
-      what += fmt::format(" (up to {} dashes)", o.max_dashes);
+      what += fmt::format(" (up to {} dashes, {})", o.max_dashes, to_string(o.form));
     else if (spec.task == "copy" || spec.task == "reverse")
       what += fmt::format(" (up to {} digits)", o.digits);
     else if (spec.task == "progression")
@@ -237,6 +291,68 @@ std::string describe_model(const ModelConfig& c, std::size_t parameters) {
 
 bool same_vocab(const Vocabulary& a, const Vocabulary& b) { return a.symbols() == b.symbols(); }
 
+// The trainer's knobs that a resumed run takes from the checkpoint, as recorded in
+// data_json["training"] (absent in checkpoints from before bucketing: off).
+void read_training_record(const Json& training, TrainerOptions& options) {
+  options.bucket = training.value("bucket", false);
+  options.eval_every = training.value("eval_every", std::int64_t{0});
+  options.eval_examples = training.value("eval_examples", std::size_t{0});
+  options.target_exact_match = training.value("target_exact_match", 0.0);
+}
+
+Json training_record(const TrainerOptions& options) {
+  return {{"epochs", options.epochs},
+          {"batch_size", options.batch_size},
+          {"patience", options.patience},
+          {"min_delta", options.min_delta},
+          {"bucket", options.bucket},
+          {"eval_every", options.eval_every},
+          {"eval_examples", options.eval_examples},
+          {"target_exact_match", options.target_exact_match}};
+}
+
+void check_flags(const TrainArgs& a) {
+  check_ranges(a);
+  const bool resuming = !a.resume.empty();
+  if (resuming) {
+    for (const auto& flag : kFixedWhenResuming)
+      if (a.given(flag))
+        throw Error(flag + " cannot be used with --resume: a resumed run keeps the checkpoint's "
+                           "data, model and training settings (allowed with --resume: --epochs, "
+                           "--out, --metrics, --device, --precision, --samples, --quiet)");
+    return;
+  }
+  require(a.given("--task") != a.given("--data"),
+          "give exactly one of --task and --data (or --resume to continue a run)");
+  require(!(a.given("--valid") && a.given("--valid-split")),
+          "give --valid or --valid-split, not both");
+  require(a.given("--data") || !a.given("--valid"), "--valid goes with --data");
+  if (a.given("--task")) {
+    for (const char* flag : {"--digits", "--reverse", "--max-dashes"})
+      if (a.given(flag)) check_task_flag(a.task, flag);
+  } else {
+    for (const char* flag : {"--digits", "--reverse", "--max-dashes", "--size", "--presentation",
+                             "--padded", "--curriculum"})
+      require(!a.given(flag), std::string(flag) + " applies to --task, not to --data");
+  }
+  require(!(a.given("--padded") && a.given("--presentation") && a.presentation != "padded"),
+          "--padded and --presentation " + a.presentation + " contradict each other");
+  require(a.optimizer == "sgd" || !a.given("--momentum") || a.momentum == 0,
+          "--momentum applies to --optimizer sgd only");
+  if (a.given("--curriculum")) {
+    const std::string knob = length_knob(a.task);
+    parse_curriculum(a.curriculum);
+    require(!a.given(knob), knob + " cannot be used with --curriculum: the curriculum sets it "
+                                   "for each stage");
+    require(!a.given("--target-exact-match"),
+            "--target-exact-match is for single runs; with --curriculum give "
+            "--curriculum-target");
+  } else {
+    for (const char* flag : {"--curriculum-target", "--stage-epochs", "--stage-steps"})
+      require(!a.given(flag), std::string(flag) + " goes with --curriculum");
+  }
+}
+
 int run_train_rank(TrainArgs& a, TrainingRanks& ranks);
 
 // Under mpirun every rank runs the same run_train_rank; one rank's failure ends them all.
@@ -247,37 +363,17 @@ int run_train(TrainArgs& a) {
 
 int run_train_rank(TrainArgs& a, TrainingRanks& ranks) {
   // ---- 1. Flags: every value and combination, before anything is read or written. ----
-  check_ranges(a);
+  check_flags(a);
   const bool resuming = !a.resume.empty();
-  if (resuming) {
-    for (const auto& flag : kFixedWhenResuming)
-      if (a.given(flag))
-        throw Error(flag + " cannot be used with --resume: a resumed run keeps the checkpoint's "
-                           "data, model and training settings (allowed with --resume: --epochs, "
-                           "--out, --metrics, --device, --precision, --samples, --quiet)");
-  } else {
-    require(a.given("--task") != a.given("--data"),
-            "give exactly one of --task and --data (or --resume to continue a run)");
-    require(!(a.given("--valid") && a.given("--valid-split")),
-            "give --valid or --valid-split, not both");
-    require(a.given("--data") || !a.given("--valid"), "--valid goes with --data");
-    if (a.given("--task")) {
-      for (const char* flag : {"--digits", "--reverse", "--max-dashes"})
-        if (a.given(flag)) check_task_flag(a.task, flag);
-    } else {
-      for (const char* flag : {"--digits", "--reverse", "--max-dashes", "--size"})
-        require(!a.given(flag), std::string(flag) + " applies to --task, not to --data");
-    }
-    require(a.optimizer == "sgd" || !a.given("--momentum") || a.momentum == 0,
-            "--momentum applies to --optimizer sgd only");
-  }
   const BackendKind requested = parse_backend(a.device);
   const Precision precision = parse_precision(a.precision);
+  const std::vector<int> stages =
+      a.given("--curriculum") ? parse_curriculum(a.curriculum) : std::vector<int>{};
 
   // ---- 2. The run's settings: from the flags, or from the checkpoint when resuming. ----
   DataSpec spec;
   TrainerOptions options;
-  std::unique_ptr<CheckpointData> checkpoint;
+  std::unique_ptr<CheckpointData> checkpoint, init;
   Json data_json;
   std::string out = a.out;
   if (resuming) {
@@ -293,10 +389,12 @@ int run_train_rank(TrainArgs& a, TrainingRanks& ranks) {
     options.batch_size = training.value("batch_size", 32);
     options.patience = training.value("patience", 0);
     options.min_delta = training.value("min_delta", 0.0);
+    read_training_record(training, options);
     options.epochs = a.given("--epochs") ? a.epochs : training.value("epochs", a.epochs);
     data_json["training"]["epochs"] = options.epochs;
     if (out.empty()) out = a.resume;
   } else {
+    TaskForm form = TaskForm::automatic;
     if (a.given("--task")) {
       spec.task = a.task;
       TaskOptions o;
@@ -305,14 +403,23 @@ int run_train_rank(TrainArgs& a, TrainingRanks& ranks) {
       o.max_dashes = a.max_dashes;
       o.size = a.size;
       o.seed = a.seed;
-      spec.options = resolved_task_options(a.task, o);
+      if (a.given("--presentation")) o.form = parse_task_form(a.presentation);
+      if (a.padded) o.form = TaskForm::padded;
+      spec.options = stages.empty()
+                         ? resolved_task_options(a.task, o)
+                         : stage_options(a.task, o, stages.front(), a.given("--size"));
+      form = spec.options.form;
     } else {
       spec.data_file = a.data;
       if (!a.valid.empty()) spec.valid_file = a.valid;
     }
-    const TaskDefaults d = defaults_for(spec.task.empty() ? "file" : spec.task);
-    if (!a.given("--hidden")) a.hidden = d.hidden;
-    if (!a.given("--mode")) a.mode = d.mode;
+    if (!a.init.empty()) {
+      init = std::make_unique<CheckpointData>(load_checkpoint(a.init));
+      take_model_flags_from(a, *init);
+    }
+    const TaskDefaults d = defaults_for(spec.task.empty() ? "file" : spec.task, form);
+    if (!a.given("--hidden") && a.init.empty()) a.hidden = d.hidden;
+    if (!a.given("--mode") && a.init.empty()) a.mode = d.mode;
     if (!a.given("--epochs")) a.epochs = d.epochs;
     if (!a.given("--batch-size")) a.batch_size = d.batch_size;
     if (!a.given("--valid-split")) a.valid_split = spec.valid_file.empty() ? d.valid_split : 0.0;
@@ -321,10 +428,14 @@ int run_train_rank(TrainArgs& a, TrainingRanks& ranks) {
     if (!a.given("--lr")) a.lr = a.optimizer == "sgd" ? 0.01 : 1e-3;
     spec.valid_split = a.valid_split;
     spec.seed = a.seed;
-    options.epochs = a.epochs;
+    options.epochs = stages.empty() || !a.given("--stage-epochs") ? a.epochs : a.stage_epochs;
     options.batch_size = a.batch_size;
     options.patience = a.patience;
     options.min_delta = a.min_delta;
+    options.eval_every = a.eval_every;
+    options.eval_examples = static_cast<std::size_t>(a.eval_examples);
+    options.target_exact_match = stages.empty() ? a.target_exact_match : a.curriculum_target;
+    options.max_steps = stages.empty() ? 0 : a.stage_steps;
   }
   options.shuffle_seed = spec.shuffle_seed();
   // Without a validation set, greedy exact match is measured on the training data instead.
@@ -345,126 +456,186 @@ int run_train_rank(TrainArgs& a, TrainingRanks& ranks) {
   if (!a.metrics.empty()) check_writable_file(a.metrics, "--metrics");
   const BackendKind backend = resolve_backend(requested);
   const Communicator& comm = ranks.for_backend(backend);  // before the model: picks the rank's GPU
-
-  // ---- 4. Data and model. ----
-  const LoadedData data = load_training_data(spec);
-  Seq2Seq model = [&] {
-    if (resuming) {
-      require(same_vocab(data.train.source_vocab, checkpoint->source_vocab) &&
-                  same_vocab(data.train.target_vocab, checkpoint->target_vocab),
-              "--resume " + a.resume + ": the data no longer gives the checkpoint's "
-                                       "vocabularies (has the pair file changed?)");
-      const auto recorded_train = data_json.value("train_examples", Json());
-      const auto recorded_valid = data_json.value("valid_examples", Json());
-      require(recorded_train == Json(data.train.size()) &&
-                  recorded_valid == Json(data.valid.size()),
-              fmt::format("--resume {}: the data has {} training and {} validation examples, the "
-                          "checkpoint was trained on {} and {} (has the pair file changed?)",
-                          a.resume, data.train.size(), data.valid.size(), recorded_train.dump(),
-                          recorded_valid.dump()));
-      return model_from_checkpoint(*checkpoint, backend, precision);
-    }
-    const ModelConfig config = model_config(a, data);
-    OptimizerConfig optimizer;
-    optimizer.kind = parse_optimizer(a.optimizer);
-    optimizer.learning_rate = a.lr;
-    optimizer.momentum = a.momentum;
-    optimizer.decay = a.decay;
-    optimizer.clip_norm = a.clip;
-    optimizer.validate();
-    Seq2Seq m(config, a.seed, backend, precision);
-    m.set_optimizer(optimizer);
-    return m;
-  }();
-  if (!resuming) {
-    data_json = spec.to_json();
-    data_json["presentation"] = data.presentation.to_json();
-    data_json["train_examples"] = data.train.size();
-    data_json["valid_examples"] = data.valid.size();
-    data_json["training"] = {{"epochs", options.epochs},
-                             {"batch_size", options.batch_size},
-                             {"patience", options.patience},
-                             {"min_delta", options.min_delta}};
-  }
-  data_json.erase("trainer");  // the trainer writes its own
-  options.data_json = data_json.dump();
-  const Presentation presentation = Presentation::from_json(data_json.value("presentation", Json()));
-
-  Trainer trainer(model, data.train, data.valid, options);
-  trainer.set_communicator(comm);
-  if (resuming) trainer.restore(checkpoint->training);
-  const std::int64_t done = resuming ? checkpoint->training.epoch : 0;
-
-  // ---- 5. Train. ----
   const bool interactive = ::isatty(::fileno(stdout)) == 1;
-  if (!a.quiet) {
-    fmt::print("data: {}\n", describe_data(spec, data));
-    fmt::print("model: {}\n", describe_model(model.config(), model.parameter_count()));
-    const OptimizerConfig& o = model.optimizer();
-    fmt::print("optimizer: {} lr {}{}{}{}; batch {}; epochs {}{}\n", to_string(o.kind),
-               o.learning_rate, o.momentum > 0 ? fmt::format(" momentum {}", o.momentum) : "",
-               o.decay > 0 ? fmt::format(" decay {}", o.decay) : "",
-               o.clip_norm > 0 ? fmt::format(" clip {}", o.clip_norm) : "", options.batch_size,
-               options.epochs,
-               options.patience > 0 ? fmt::format("; early stopping patience {} min-delta {}",
-                                                  options.patience, options.min_delta)
-                                    : "");
-    fmt::print("device: {}\n", backend_note(requested, backend));
-    if (comm.size() > 1)
-      fmt::print("data parallel: {}; {} examples per rank and step\n", comm.description(),
-                 options.batch_size / comm.size() + (options.batch_size % comm.size() ? 1 : 0));
-    if (resuming)
-      fmt::print("resuming {} at epoch {} (step {})\n", a.resume, done,
-                 checkpoint->training.step);
-    if (!out.empty())
-      fmt::print("checkpoints: {} every epoch{}\n", out,
-                 data.valid.size() ? ", the best by validation loss in " +
-                                         options.best_checkpoint_path
-                                   : "");
-    std::fflush(stdout);
-  }
-  if (done >= options.epochs) {
-    if (!a.quiet)
-      fmt::print("nothing to do: {} epochs are done already (give --epochs with a larger total "
-                 "to train further)\n", done);
-    return 0;
-  }
-
-  Progress progress(stdout, interactive, a.quiet, options.epochs);
   MetricsLog metrics(a.metrics, resuming);
-  const SequenceData& shown = data.valid.size() ? data.valid : data.train;
-  trainer.on_step([&](const StepProgress& p) { progress.step(p); });
-  trainer.on_epoch([&](const EpochMetrics& m) {
-    if (!a.metrics.empty()) metrics.write(m);
-    progress.epoch(m);
-    if (a.quiet) return;
-    if (data.valid.size() && options.patience > 0 && !m.improved)
-      fmt::print("validation loss did not improve by {}: patience {}/{}\n", options.min_delta,
-                 trainer.state().epochs_without_improvement, options.patience);
-    print_samples(model, shown, presentation, a.samples, options.shuffle_seed + m.epoch,
-                  interactive);
-    std::fflush(stdout);
-  });
-  const auto history = trainer.fit();
-  if (history.empty()) {  // a resumed run that early stopping had already ended
-    if (!a.quiet)
-      fmt::print("nothing to do: early stopping ended this run at epoch {} (validation loss did "
-                 "not improve by {} for {} epochs)\n", done, options.min_delta,
-                 options.patience);
-    return 0;
-  }
-  if (!a.quiet) {
-    if (trainer.stopped_early())
-      fmt::print("early stopping: validation loss did not improve by {} for {} epochs\n",
-                 options.min_delta, options.patience);
-    const EpochMetrics& last = history.back();
-    fmt::print("done: epoch {} - {}\n", last.epoch, Progress::metrics_text(last));
-    if (!out.empty()) {
-      fmt::print("saved {}\n", out);
-      if (std::isfinite(trainer.state().best_valid_loss))
-        fmt::print("best validation loss {:.4f}: {}\n", trainer.state().best_valid_loss,
-                   options.best_checkpoint_path);
+
+  // ---- 4. Stages: one, or the curriculum's; each one's data, model and training. ----
+  const std::size_t stage_count = std::max<std::size_t>(1, stages.size());
+  std::unique_ptr<CheckpointData> previous;  // the last stage's weights and vocabularies
+  for (std::size_t k = 0; k < stage_count; ++k) {
+    if (!stages.empty()) {
+      spec.options = stage_options(spec.task, spec.options, stages[k], a.given("--size"));
+      metrics.set_context({{"stage", k + 1}, {"stage_length", stages[k]}});
     }
+    const LoadedData data = load_training_data(spec);
+    // Buckets whenever lengths vary; equal lengths keep seed 001's plain shuffle exactly.
+    if (!resuming) options.bucket = !a.no_bucket && lengths_vary(data.train);
+    // Validation batches of at most kEvalTokens source + target steps (256 examples of up to
+    // 256 steps each): pq's 2,002-step answers validate 32 at a time, so validation needs no
+    // more memory than a training batch of 32 (the caches grow with batch x steps).
+    const int longest = std::max(data.train.max_source_length(), data.train.max_target_length()) +
+                        1;
+    options.eval_batch_size =
+        std::max(1, std::min(kEvalBatch, kEvalTokens / std::max(1, 2 * longest)));
+    Seq2Seq model = [&] {
+      if (resuming) {
+        require(same_vocab(data.train.source_vocab, checkpoint->source_vocab) &&
+                    same_vocab(data.train.target_vocab, checkpoint->target_vocab),
+                "--resume " + a.resume + ": the data no longer gives the checkpoint's "
+                                         "vocabularies (has the pair file changed?)");
+        const auto recorded_train = data_json.value("train_examples", Json());
+        const auto recorded_valid = data_json.value("valid_examples", Json());
+        require(recorded_train == Json(data.train.size()) &&
+                    recorded_valid == Json(data.valid.size()),
+                fmt::format("--resume {}: the data has {} training and {} validation examples, "
+                            "the checkpoint was trained on {} and {} (has the pair file "
+                            "changed?)",
+                            a.resume, data.train.size(), data.valid.size(), recorded_train.dump(),
+                            recorded_valid.dump()));
+        return model_from_checkpoint(*checkpoint, backend, precision);
+      }
+      const ModelConfig config = model_config(a, data);
+      OptimizerConfig optimizer;
+      optimizer.kind = parse_optimizer(a.optimizer);
+      optimizer.learning_rate = a.lr;
+      optimizer.momentum = a.momentum;
+      optimizer.decay = a.decay;
+      optimizer.clip_norm = a.clip;
+      optimizer.validate();
+      Seq2Seq m(config, a.seed, backend, precision);
+      // Warm start: the weights of --init (first stage) or of the stage before; the optimizer
+      // starts fresh either way.
+      const CheckpointData* from = previous ? previous.get() : init.get();
+      if (from) {
+        check_compatible(*from, config, data.train.source_vocab, data.train.target_vocab,
+                         previous ? fmt::format("curriculum stage {}", k + 1) : "--init " + a.init);
+        m.set_parameters(from->parameters);
+      }
+      m.set_optimizer(optimizer);
+      return m;
+    }();
+    if (!resuming) {
+      data_json = spec.to_json();
+      data_json["presentation"] = data.presentation.to_json();
+      data_json["train_examples"] = data.train.size();
+      data_json["valid_examples"] = data.valid.size();
+      data_json["training"] = training_record(options);
+      if (!a.init.empty() && k == 0) data_json["init"] = a.init;
+      if (!stages.empty())
+        data_json["curriculum"] = {{"stages", stages}, {"stage", k + 1},
+                                   {"target", options.target_exact_match}};
+    }
+    data_json.erase("trainer");  // the trainer writes its own
+    options.data_json = data_json.dump();
+    const Presentation presentation =
+        Presentation::from_json(data_json.value("presentation", Json()));
+
+    Trainer trainer(model, data.train, data.valid, options);
+    trainer.set_communicator(comm);
+    if (resuming) trainer.restore(checkpoint->training);
+    const std::int64_t done = resuming ? checkpoint->training.epoch : 0;
+
+    // ---- 5. Train. ----
+    if (!a.quiet) {
+      if (!stages.empty())
+        fmt::print("{}stage {}/{}: {} {}\n", k ? "\n" : "", k + 1, stages.size(),
+                   length_knob(spec.task), stages[k]);
+      fmt::print("data: {}\n", describe_data(spec, data));
+      fmt::print("model: {}{}\n", describe_model(model.config(), model.parameter_count()),
+                 k > 0 ? ", weights from the stage before"
+                       : (!a.init.empty() ? ", weights from " + a.init : ""));
+      const OptimizerConfig& o = model.optimizer();
+      fmt::print("optimizer: {} lr {}{}{}{}; batch {}{}; epochs {}{}{}\n", to_string(o.kind),
+                 o.learning_rate, o.momentum > 0 ? fmt::format(" momentum {}", o.momentum) : "",
+                 o.decay > 0 ? fmt::format(" decay {}", o.decay) : "",
+                 o.clip_norm > 0 ? fmt::format(" clip {}", o.clip_norm) : "",
+                 options.batch_size, options.bucket ? " (length buckets)" : "", options.epochs,
+                 options.max_steps > 0 ? fmt::format(" or {} steps", options.max_steps) : "",
+                 options.patience > 0
+                     ? fmt::format("; early stopping patience {} min-delta {}", options.patience,
+                                   options.min_delta)
+                     : "");
+      if (options.target_exact_match > 0)
+        fmt::print("stops at validation exact match {}{}\n", options.target_exact_match,
+                   options.eval_every > 0
+                       ? fmt::format(" (checked every {} steps{})", options.eval_every,
+                                     options.eval_examples > 0
+                                         ? fmt::format(" on {} examples", options.eval_examples)
+                                         : "")
+                       : "");
+      fmt::print("device: {}\n", backend_note(requested, backend));
+      if (comm.size() > 1)
+        fmt::print("data parallel: {}; {} examples per rank and step\n", comm.description(),
+                   options.batch_size / comm.size() + (options.batch_size % comm.size() ? 1 : 0));
+      if (resuming)
+        fmt::print("resuming {} at epoch {} (step {})\n", a.resume, done,
+                   checkpoint->training.step);
+      if (!out.empty())
+        fmt::print("checkpoints: {} every epoch{}\n", out,
+                   data.valid.size() ? ", the best by validation loss in " +
+                                           options.best_checkpoint_path
+                                     : "");
+      std::fflush(stdout);
+    }
+    if (done >= options.epochs) {
+      if (!a.quiet)
+        fmt::print("nothing to do: {} epochs are done already (give --epochs with a larger "
+                   "total to train further)\n", done);
+      return 0;
+    }
+
+    Progress progress(stdout, interactive, a.quiet, options.epochs);
+    const SequenceData& shown = data.valid.size() ? data.valid : data.train;
+    trainer.on_step([&](const StepProgress& p) { progress.step(p); });
+    trainer.on_eval([&](const StepEval& e) {
+      metrics.write(e);
+      if (!a.quiet && !interactive)
+        fmt::print("step {}: val_loss: {:.4f} - val_accuracy: {:.4f} - val_exact_match: {:.4f} "
+                   "({} examples)\n", e.step, e.val_loss, e.val_accuracy, e.val_exact_match,
+                   e.examples);
+      std::fflush(stdout);
+    });
+    trainer.on_epoch([&](const EpochMetrics& m) {
+      metrics.write(m);
+      progress.epoch(m);
+      if (a.quiet) return;
+      if (data.valid.size() && options.patience > 0 && !m.improved)
+        fmt::print("validation loss did not improve by {}: patience {}/{}\n", options.min_delta,
+                   trainer.state().epochs_without_improvement, options.patience);
+      print_samples(model, shown, presentation, a.samples, options.shuffle_seed + m.epoch,
+                    interactive);
+      std::fflush(stdout);
+    });
+    const auto history = trainer.fit();
+    if (history.empty()) {  // a resumed run that early stopping had already ended
+      if (!a.quiet)
+        fmt::print("nothing to do: early stopping ended this run at epoch {} (validation loss "
+                   "did not improve by {} for {} epochs)\n", done, options.min_delta,
+                   options.patience);
+      return 0;
+    }
+    if (!a.quiet) {
+      if (trainer.reached_target())
+        fmt::print("reached validation exact match {} at step {}\n", options.target_exact_match,
+                   model.optimizer_step());
+      else if (trainer.stopped_early())
+        fmt::print("early stopping: validation loss did not improve by {} for {} epochs\n",
+                   options.min_delta, options.patience);
+      else if (options.target_exact_match > 0 && !stages.empty())
+        fmt::print("stage budget spent before exact match {} (best {:.4f}); moving on\n",
+                   options.target_exact_match, trainer.best_exact_match());
+      const EpochMetrics& last = history.back();
+      fmt::print("done: epoch {} - {}\n", last.epoch, Progress::metrics_text(last));
+      if (!out.empty()) {
+        fmt::print("saved {}\n", out);
+        if (std::isfinite(trainer.state().best_valid_loss))
+          fmt::print("best validation loss {:.4f}: {}\n", trainer.state().best_valid_loss,
+                     options.best_checkpoint_path);
+      }
+    }
+    if (k + 1 < stage_count)
+      previous = std::make_unique<CheckpointData>(checkpoint_of(
+          model, data.train.source_vocab, data.train.target_vocab, trainer.state()));
   }
   return 0;
 }
@@ -509,6 +680,19 @@ Subcommand add_train_command(CLI::App& parent) {
                       "Number of examples (default: per task; addition/subtraction/pq 50000 or "
                       "all there are, digits-words 9, copy/reverse 10000, progression 50)")
           ->check(CLI::Range(1, 100000000))
+          ->group("Data"));
+  add(app->add_option("--presentation", a.presentation,
+                      "natural|padded: pairs at their own lengths (an end token closes each "
+                      "answer), or space-padded as seed 001 writes them (default: pq natural, "
+                      "addition/subtraction padded; other tasks have no padded form)")
+          ->check(CLI::IsMember({"natural", "padded"}))
+          ->group("Data"));
+  add(app->add_flag("--padded", a.padded, "Same as --presentation padded (the seed's form)")
+          ->group("Data"));
+  add(app->add_option("--curriculum", a.curriculum,
+                      "Length stages, strictly increasing, e.g. 100,300,1000 (pq: --max-dashes; "
+                      "addition, subtraction, copy, reverse: --digits); each stage starts from "
+                      "the previous one's weights with a fresh optimizer")
           ->group("Data"));
   add(app->add_option("--seed", a.seed,
                       "Seed of the data, initialisation, validation split and shuffles")
@@ -569,6 +753,40 @@ Subcommand add_train_command(CLI::App& parent) {
   add(app->add_option("--min-delta", a.min_delta, "Smallest validation loss improvement that counts")
           ->capture_default_str()
           ->group("Training"));
+  add(app->add_flag("--no-bucket", a.no_bucket,
+                    "Plain shuffled batches even when lengths vary (default: length buckets, "
+                    "so that no step computes on padding)")
+          ->group("Training"));
+  add(app->add_option("--init", a.init,
+                      "Warm start: the weights of this checkpoint (same cell, sizes, mode and "
+                      "vocabularies; max lengths may differ), a fresh optimizer; model flags not "
+                      "given are taken from it")
+          ->group("Training"));
+  add(app->add_option("--curriculum-target", a.curriculum_target,
+                      "A stage ends when validation exact match reaches this")
+          ->capture_default_str()
+          ->group("Training"));
+  add(app->add_option("--stage-epochs", a.stage_epochs,
+                      "Epochs at most per curriculum stage (default: --epochs)")
+          ->check(CLI::Range(1, 10000000))
+          ->group("Training"));
+  add(app->add_option("--stage-steps", a.stage_steps,
+                      "Optimizer steps at most per curriculum stage (default: no limit)")
+          ->check(CLI::Range(1LL, 1000000000LL))
+          ->group("Training"));
+  add(app->add_option("--target-exact-match", a.target_exact_match,
+                      "Stop when validation exact match reaches this (0 = off)")
+          ->group("Training"));
+  add(app->add_option("--eval-every", a.eval_every,
+                      "Also validate every this many steps inside epochs: step records in "
+                      "--metrics, and the targets are checked there (0 = epoch ends only)")
+          ->check(CLI::Range(0LL, 1000000000LL))
+          ->group("Training"));
+  add(app->add_option("--eval-examples", a.eval_examples,
+                      "Validate on the first N validation examples only (a fixed random sample: "
+                      "the split is shuffled), at epoch ends and --eval-every (0 = all)")
+          ->check(CLI::Range(0, 100000000))
+          ->group("Training"));
   add(app->add_option("--device", a.device, "auto|cpu|cuda (auto: cuda when a GPU is usable)")
           ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
           ->capture_default_str()
@@ -593,7 +811,9 @@ Subcommand add_train_command(CLI::App& parent) {
   add(app->add_option("--metrics", a.metrics,
                       "JSON lines, one per epoch: epoch, loss, accuracy, exact_match (without a "
                       "validation set), val_loss, val_accuracy, val_exact_match, seconds, "
-                      "examples_per_second, lr (appended to when resuming)")
+                      "examples_per_second, lr, step, elapsed; one per --eval-every validation "
+                      "(\"kind\": \"step\"); with --curriculum each names its stage "
+                      "(appended to when resuming)")
           ->group("Output"));
   add(app->add_option("--samples", a.samples,
                       "Validation examples shown with predictions after each epoch")

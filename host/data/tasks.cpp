@@ -11,6 +11,21 @@
 
 namespace s2s {
 
+std::string to_string(TaskForm form) {
+  switch (form) {
+    case TaskForm::automatic: return "automatic";
+    case TaskForm::natural: return "natural";
+    case TaskForm::padded: return "padded";
+  }
+  return "?";
+}
+
+TaskForm parse_task_form(const std::string& name) {
+  if (name == "natural") return TaskForm::natural;
+  if (name == "padded") return TaskForm::padded;
+  throw Error("presentation '" + name + "' is unknown (allowed: natural, padded)");
+}
+
 std::vector<std::string> task_names() {
   return {"digits-words", "addition", "subtraction", "pq", "copy", "reverse"};
 }
@@ -43,6 +58,20 @@ std::string padded(std::string s, std::size_t width) {
   return s;
 }
 
+bool has_padded_form(const std::string& task) {
+  return task == "addition" || task == "subtraction" || task == "pq";
+}
+
+// The form a task uses when none is asked for, and the check that an asked-for one exists.
+TaskForm resolved_form(const std::string& task, TaskForm form) {
+  if (form == TaskForm::automatic)
+    return task == "addition" || task == "subtraction" ? TaskForm::padded : TaskForm::natural;
+  if (form == TaskForm::padded && !has_padded_form(task))
+    throw Error("task " + task + " has no padded form (its seed does not pad; padded applies "
+                "to addition, subtraction and pq)");
+  return form;
+}
+
 // Distinct unordered operand pairs (Keras skips x+y when y+x was seen).
 template <typename MakeOperand, typename MakePair>
 std::vector<TextPair> unique_pairs(const std::string& task, int size, double possible,
@@ -67,18 +96,22 @@ TaskOptions task_defaults(const std::string& task, TaskOptions o) {
     if (field == 0) field = value;
   };
   if (task == "digits-words") {
+    o.form = resolved_form(task, o.form);
     set(o.size, 9);
   } else if (task == "addition" || task == "subtraction") {
     // The seeds: 3-digit addition and 5-digit subtraction, 50,000 questions (fewer when the
     // digits allow fewer distinct ones).
+    o.form = resolved_form(task, o.form);
     set(o.digits, task == "addition" ? 3 : 5);
     require_option(task, "digits", o.digits, 1, 18);
     set(o.size, static_cast<int>(std::min(50000.0, distinct_questions(task, o))));
   } else if (task == "pq") {
+    o.form = resolved_form(task, o.form);
     set(o.max_dashes, 10);
     require_option(task, "max_dashes", o.max_dashes, 1, 100000);
     set(o.size, static_cast<int>(std::min(50000.0, distinct_questions(task, o))));
   } else if (task == "copy" || task == "reverse") {
+    o.form = resolved_form(task, o.form);
     set(o.digits, 8);
     set(o.size, 10000);
   } else {
@@ -104,8 +137,9 @@ std::vector<TextPair> generate_task(const std::string& task, const TaskOptions& 
   if (task == "addition" || task == "subtraction") {
     require_option(task, "digits", o.digits, 1, 18);
     const bool add = task == "addition";
-    const std::size_t query_width = 2 * static_cast<std::size_t>(o.digits) + 1;
-    const std::size_t answer_width = static_cast<std::size_t>(o.digits) + 1;
+    const bool pad = o.form == TaskForm::padded;
+    const std::size_t query_width = pad ? 2 * static_cast<std::size_t>(o.digits) + 1 : 0;
+    const std::size_t answer_width = pad ? static_cast<std::size_t>(o.digits) + 1 : 0;
     return unique_pairs(
         task, o.size, distinct_questions(task, o), [&] { return random_operand(rng, o.digits); },
         [&](long long a, long long b) {
@@ -117,7 +151,8 @@ std::vector<TextPair> generate_task(const std::string& task, const TaskOptions& 
   }
   if (task == "pq") {
     require_option(task, "max_dashes", o.max_dashes, 1, 100000);
-    const std::size_t width = 2 * static_cast<std::size_t>(o.max_dashes) + 1;
+    const std::size_t width =
+        o.form == TaskForm::padded ? 2 * static_cast<std::size_t>(o.max_dashes) + 1 : 0;
     return unique_pairs(
         task, o.size, distinct_questions(task, o),
         [&] { return 1 + static_cast<long long>(rng.below(static_cast<std::uint64_t>(o.max_dashes))); },

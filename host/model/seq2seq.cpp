@@ -8,7 +8,9 @@
 #include <string>
 #include <utility>
 
+#include "cpu/flush_denormals.h"
 #include "model/parameters.h"
+#include "rnn_workspace.h"
 #include "s2s/buffer.h"
 #include "s2s/error.h"
 #include "s2s/random.h"
@@ -133,8 +135,10 @@ struct BasicSeq2Seq<T>::Impl {
   // Per-batch activations, grown on demand and reused.
   Buffer<std::int32_t> src_tokens, src_lengths, dec_tokens, tgt_tokens, tgt_lengths, ones,
       argmax_out;
-  Buffer<T> src_x, enc_y, enc_h, enc_c, enc_ws, dec_x, dec_y, dec_h0, dec_c0, dec_ws, out,
+  Buffer<T> src_x, enc_h, enc_c, enc_ws, dec_x, dec_y, dec_h0, dec_c0, dec_ws, out,
       dout, dec_dy, dec_dx, enc_dh, enc_dc, enc_dx, scalars, tgt_features;
+
+  T* dec_out = nullptr;  // the decoder's outputs of the last forward(), inside dec_ws
 
   // The batch as uploaded by prepare().
   int B = 0, Ts = 0, Tt = 0;
@@ -294,12 +298,13 @@ struct BasicSeq2Seq<T>::Impl {
   void encoder_forward() {
     const RnnDims d = dims(encoder_input_size(config), Ts);
     auto w = rnn_weights("encoder.rnn");
-    T* y = sized(mem(), enc_y, static_cast<std::size_t>(Ts) * B * config.hidden_size);
+    // No y: the decoder reads only the encoder's final states (no attention), so its [Ts, B, H]
+    // outputs are not stored a second time.
     T* h = sized(mem(), enc_h, state_size());
     T* c = sized(mem(), enc_c, state_size());
     T* ws = sized(mem(), enc_ws, ops->rnn_workspace_size(d));
-    ops->rnn_forward(d, w.data(), encoder_input(), src_lengths.data(), nullptr, nullptr, y, h,
-                     is_lstm() ? c : nullptr, ws);
+    ops->rnn_forward(d, w.data(), encoder_input(), src_lengths.data(), nullptr, nullptr,
+                     /*y=*/nullptr, h, is_lstm() ? c : nullptr, ws);
   }
 
   // The decoder's layer-0 input over Tt steps (teacher forcing from the uploaded targets;
@@ -329,10 +334,14 @@ struct BasicSeq2Seq<T>::Impl {
     const bool tf = config.mode == DecoderMode::teacher_forcing;
     const RnnDims d = dims(decoder_input_size(config), Tt);
     auto w = rnn_weights("decoder.rnn");
-    T* y = sized(mem(), dec_y, static_cast<std::size_t>(Tt) * B * config.hidden_size);
     T* ws = sized(mem(), dec_ws, ops->rnn_workspace_size(d));
+    // The head reads the decoder's outputs where its cache holds them (rnn_top_output): one
+    // copy of [Tt, B, H] instead of two, valid until the next decoder forward.
     ops->rnn_forward(d, w.data(), decoder_input(), tgt_lengths.data(), tf ? enc_h.data() : nullptr,
-                     tf && is_lstm() ? enc_c.data() : nullptr, y, nullptr, nullptr, ws);
+                     tf && is_lstm() ? enc_c.data() : nullptr, /*y=*/nullptr, nullptr, nullptr,
+                     ws);
+    T* y = rnn_top_output(d, ws);
+    dec_out = y;
     const int V = output_size(config);
     const std::size_t rows = static_cast<std::size_t>(Tt) * B;
     T* o = sized(mem(), out, rows * V);
@@ -355,7 +364,7 @@ struct BasicSeq2Seq<T>::Impl {
     const std::size_t rows = static_cast<std::size_t>(Tt) * B;
 
     T* dy = sized(mem(), dec_dy, rows * H);
-    ops->linear_backward(dec_y.data(), param("decoder.out.weight"), dout.data(),
+    ops->linear_backward(dec_out, param("decoder.out.weight"), dout.data(),
                          static_cast<int>(rows), static_cast<int>(H), V, dy,
                          grad("decoder.out.weight"), grad("decoder.out.bias"),
                          GradMode::overwrite);
@@ -782,16 +791,19 @@ std::vector<T> BasicSeq2Seq<T>::gradients() const {
 
 template <typename T>
 double BasicSeq2Seq<T>::loss(const Batch& batch) {
+  const FlushDenormals flush;
   impl_->prepare(batch, true);
   impl_->forward(false);
   return impl_->loss_value();
 }
 template <typename T>
 StepResult BasicSeq2Seq<T>::evaluate(const Batch& batch) {
+  const FlushDenormals flush;
   return impl_->evaluate(batch);
 }
 template <typename T>
 StepResult BasicSeq2Seq<T>::forward_backward(const Batch& batch) {
+  const FlushDenormals flush;
   return impl_->forward_backward(batch);
 }
 template <typename T>
@@ -812,10 +824,12 @@ std::int64_t BasicSeq2Seq<T>::optimizer_step() const {
 }
 template <typename T>
 StepResult BasicSeq2Seq<T>::train_step(const Batch& batch) {
+  const FlushDenormals flush;
   return impl_->train_step(batch);
 }
 template <typename T>
 StepResult BasicSeq2Seq<T>::train_step(const Batch& batch, const Communicator& comm) {
+  const FlushDenormals flush;
   return impl_->train_step(batch, comm);
 }
 
@@ -859,6 +873,7 @@ void BasicSeq2Seq<T>::set_optimizer_state(
 template <typename T>
 std::vector<std::vector<std::int32_t>> BasicSeq2Seq<T>::predict_tokens(const Batch& batch,
                                                                        int max_length) {
+  const FlushDenormals flush;
   require(impl_->config.output == OutputKind::tokens,
           "predict_tokens: this model outputs features (use predict_features)");
   if (max_length == 0) max_length = impl_->config.max_target_length;
@@ -885,6 +900,7 @@ std::vector<std::vector<std::int32_t>> BasicSeq2Seq<T>::predict_tokens(const Bat
 template <typename T>
 std::vector<std::vector<double>> BasicSeq2Seq<T>::predict_features(const Batch& batch,
                                                                    int steps) {
+  const FlushDenormals flush;
   require(impl_->config.output == OutputKind::features,
           "predict_features: this model outputs tokens (use predict_tokens)");
   require(steps >= 1, "predict_features: steps is " + std::to_string(steps) +

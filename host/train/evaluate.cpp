@@ -50,8 +50,17 @@ EvalResult evaluate(Seq2Seq& model, const SequenceData& data, int batch_size, bo
   double loss_sum = 0, weight_sum = 0;
   const auto bs = static_cast<std::size_t>(batch_size);
   if (!per_length) {
+    // Batches of neighbouring lengths (a stable sort by target, then source length), so that a
+    // batch of short examples is not padded to the longest one: with pq's lengths of 3 to
+    // 2,002 this halves the work and bounds a batch's memory by its own length.
     std::vector<std::size_t> order(data.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      const std::size_t ta = data.targets.empty() ? 0 : data.targets[a].size();
+      const std::size_t tb = data.targets.empty() ? 0 : data.targets[b].size();
+      if (ta != tb) return ta < tb;
+      return data.source_length(a) < data.source_length(b);
+    });
     for (std::size_t i = 0; i < order.size(); i += bs)
       evaluate_batch(model, data, order, i, std::min(order.size(), i + bs), with_exact, nullptr,
                      result, loss_sum, weight_sum);

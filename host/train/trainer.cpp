@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "s2s/batching.h"
 #include "s2s/error.h"
 #include "train/data_parallel.h"
 
@@ -79,6 +80,13 @@ void TrainerOptions::validate() const {
           "min_delta is " + std::to_string(min_delta) + " (allowed: 0 or more)");
   require(eval_batch_size >= 1,
           "eval_batch_size is " + std::to_string(eval_batch_size) + " (allowed: 1 or more)");
+  require(eval_every >= 0,
+          "eval_every is " + std::to_string(eval_every) + " (allowed: 0 or more; 0 = off)");
+  require(std::isfinite(target_exact_match) && target_exact_match >= 0 && target_exact_match <= 1,
+          "target_exact_match is " + std::to_string(target_exact_match) +
+              " (allowed: 0 to 1; 0 = off)");
+  require(max_steps >= 0,
+          "max_steps is " + std::to_string(max_steps) + " (allowed: 0 or more; 0 = no limit)");
   parse_object(data_json, "data_json");
 }
 
@@ -106,6 +114,23 @@ Trainer::Trainer(Seq2Seq& model, SequenceData train, SequenceData valid, Trainer
   }
   early_.patience = options_.patience;
   early_.min_delta = options_.min_delta;
+  if (options_.eval_examples > 0 && options_.eval_examples < valid_.size()) {
+    std::vector<std::size_t> first(options_.eval_examples);
+    for (std::size_t i = 0; i < first.size(); ++i) first[i] = i;
+    valid_eval_ = select(valid_, first);
+  } else {
+    valid_eval_ = valid_;
+  }
+}
+
+EvalResult Trainer::validate_now() {
+  return evaluate(model_, valid_eval_, *comm_, options_.eval_batch_size, true);
+}
+
+std::vector<std::vector<std::size_t>> Trainer::epoch_batches() {
+  const auto bs = static_cast<std::size_t>(options_.batch_size);
+  if (options_.bucket) return bucketed_batches(train_, bs, rng_);
+  return shuffled_batches(train_.size(), bs, rng_);
 }
 
 void Trainer::restore(const TrainingState& state) {
@@ -160,6 +185,10 @@ void Trainer::save(const std::string& path) const {
 
 std::vector<EpochMetrics> Trainer::fit() {
   stopped_early_ = false;
+  reached_target_ = false;
+  best_exact_match_ = std::numeric_limits<double>::quiet_NaN();
+  fit_steps_ = 0;
+  fit_start_ = Clock::now();
   std::vector<EpochMetrics> history;
   // A run that early stopping ended stays ended when resumed.
   if (early_.patience > 0 && early_.waited >= early_.patience) {
@@ -170,10 +199,15 @@ std::vector<EpochMetrics> Trainer::fit() {
   while (epoch_ < options_.epochs) {
     history.push_back(run_epoch());
     check_ranks_agree("after an epoch of data-parallel training");
+    if (history.back().reached_target) {
+      reached_target_ = true;
+      break;
+    }
     if (history.back().stop) {
       stopped_early_ = true;
       break;
     }
+    if (options_.max_steps > 0 && fit_steps_ >= options_.max_steps) break;
   }
   return history;
 }
@@ -183,21 +217,27 @@ EpochMetrics Trainer::run_epoch() {
   EpochMetrics m;
   m.epoch = epoch_ + 1;
 
-  // This epoch's order: a fresh shuffle of 0..n-1, so it depends on the engine's state only.
+  // This epoch's batches: from a fresh shuffle, so they depend on the engine's state only.
   const std::size_t n = train_.size();
-  std::vector<std::size_t> order(n);
-  for (std::size_t i = 0; i < n; ++i) order[i] = i;
-  for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng_.below(i)]);
+  const std::vector<std::vector<std::size_t>> batches = epoch_batches();
 
-  const auto bs = static_cast<std::size_t>(options_.batch_size);
   StepProgress progress;
   progress.epoch = m.epoch;
-  progress.steps = static_cast<std::int64_t>((n + bs - 1) / bs);
+  progress.steps = static_cast<std::int64_t>(batches.size());
+  progress.epoch_examples = n;
   double loss_sum = 0, weight_sum = 0;
   std::int64_t correct = 0, total = 0;
-  for (std::size_t i = 0; i < n; i += bs) {
-    const Batch batch = rank_batch(train_, order, i, std::min(n, i + bs), *comm_);
+  std::size_t done = 0;
+  double eval_seconds = 0;  // step-level validations, kept out of the training rate
+  const bool with_valid = valid_.size() > 0;
+  const auto keep_best = [&](double exact) {
+    if (std::isnan(best_exact_match_) || exact > best_exact_match_) best_exact_match_ = exact;
+  };
+  for (const auto& indices : batches) {
+    const Batch batch = rank_batch(train_, indices, 0, indices.size(), *comm_);
     const StepResult r = model_.train_step(batch, *comm_);
+    ++fit_steps_;
+    done += indices.size();
     std::int64_t real = 0;
     for (std::int32_t len : batch.target_lengths) real += len;
     if (comm_->size() > 1) real = r.total;  // the global batch's target tokens (r is global)
@@ -209,21 +249,54 @@ EpochMetrics Trainer::run_epoch() {
     progress.loss = loss_sum / weight_sum;
     progress.accuracy = total ? static_cast<double>(correct) / total : 0.0;
     progress.seconds = seconds_since(start);
+    progress.examples = done;
     if (on_step_) on_step_(progress);
+
+    const bool last = progress.step == progress.steps;
+    if (!last && with_valid && options_.eval_every > 0 &&
+        model_.optimizer_step() % options_.eval_every == 0) {
+      const Clock::time_point eval_start = Clock::now();
+      const EvalResult v = validate_now();
+      eval_seconds += seconds_since(eval_start);
+      StepEval e;
+      e.epoch = m.epoch;
+      e.step = model_.optimizer_step();
+      e.epoch_step = progress.step;
+      e.examples = v.examples;
+      e.val_loss = v.loss;
+      e.val_accuracy = v.accuracy();
+      e.val_exact_match = v.exact_match();
+      e.seconds = seconds_since(fit_start_);
+      keep_best(e.val_exact_match);
+      if (on_eval_) on_eval_(e);
+      if (options_.target_exact_match > 0 && e.val_exact_match >= options_.target_exact_match) {
+        m.partial = true;
+        break;
+      }
+    }
+    if (!last && options_.max_steps > 0 && fit_steps_ >= options_.max_steps) {
+      m.partial = true;
+      break;
+    }
   }
-  const double train_seconds = seconds_since(start);
+  const double train_seconds = seconds_since(start) - eval_seconds;
   m.loss = loss_sum / weight_sum;
   m.accuracy = total ? static_cast<double>(correct) / total : 0.0;
-  m.examples_per_second = train_seconds > 0 ? static_cast<double>(n) / train_seconds : 0.0;
+  m.examples_per_second = train_seconds > 0 ? static_cast<double>(done) / train_seconds : 0.0;
   m.steps = model_.optimizer_step();
   m.learning_rate = model_.optimizer().rate_at(std::max<std::int64_t>(0, m.steps - 1));
 
-  if (options_.train_exact_match)
-    m.exact_match =
-        evaluate(model_, train_, *comm_, options_.eval_batch_size, true).exact_match();
+  if (options_.train_exact_match) {
+    m.exact_match = evaluate(model_, train_, *comm_, options_.eval_batch_size, true).exact_match();
+    if (!with_valid) {
+      keep_best(m.exact_match);
+      m.reached_target =
+          options_.target_exact_match > 0 && m.exact_match >= options_.target_exact_match;
+    }
+  }
   m.improved = true;
-  if (valid_.size() > 0) {
-    const EvalResult v = evaluate(model_, valid_, *comm_, options_.eval_batch_size, true);
+  if (with_valid) {
+    const EvalResult v = validate_now();
     m.val_loss = v.loss;
     m.val_accuracy = v.accuracy();
     m.val_exact_match = v.exact_match();
@@ -231,6 +304,9 @@ EpochMetrics Trainer::run_epoch() {
     if (m.best) best_valid_loss_ = v.loss;
     m.stop = early_.observe(v.loss);
     m.improved = early_.waited == 0;
+    keep_best(m.val_exact_match);
+    m.reached_target =
+        options_.target_exact_match > 0 && m.val_exact_match >= options_.target_exact_match;
   }
   epoch_ = m.epoch;
 

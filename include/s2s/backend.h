@@ -153,7 +153,9 @@ class Ops {
 
   // weights: host array of dims.layers entries (pointers into backend memory).
   // h0, c0: [L, B, H] initial states, nullable (zeros); c0 is read for LSTM only.
-  // y: [T, B, H] top layer outputs (zeros at padded steps).
+  // y: [T, B, H] top layer outputs (zeros at padded steps), nullable: they are also in the
+  //   workspace (rnn_top_output in host/rnn_workspace.h), where the model reads them for long
+  //   sequences instead of keeping a second copy.
   // hn, cn: [L, B, H] final states (the state after each sequence's last real step); nullable;
   //   cn is written for LSTM only.
   // workspace: rnn_workspace_size(dims) elements; rnn_backward reads what this call leaves.

@@ -16,6 +16,16 @@ struct TextPair {
   std::string target;
 };
 
+// How a generated task writes its pairs. padded: as its seed does (addition and subtraction:
+// query and answer space-padded to fixed widths; pq: both space-padded to 2*max_dashes+1), so
+// the model must count trailing spaces. natural: the same pairs at their own lengths (the model
+// appends an end token to targets and masks the loss beyond it). Tasks whose seed does not pad
+// (digits-words, copy, reverse) are natural either way and accept natural only.
+enum class TaskForm { automatic, natural, padded };
+std::string to_string(TaskForm form);
+// "natural" or "padded"; throws Error naming the value and the allowed ones.
+TaskForm parse_task_form(const std::string& name);
+
 // Options of the generated tasks; 0 means the task's default (see task_defaults()).
 struct TaskOptions {
   int digits = 0;      // addition, subtraction: digits per operand; copy, reverse: max length
@@ -23,6 +33,9 @@ struct TaskOptions {
   int max_dashes = 0;  // pq: dashes per operand at most
   int size = 0;        // number of pairs
   std::uint64_t seed = 1;
+  // automatic: the task's default, natural for pq and the unpadded tasks, padded for addition
+  // and subtraction (their seed-reproduction rows and measured defaults).
+  TaskForm form = TaskForm::automatic;
 };
 
 // Names of the text tasks: digits-words, addition, subtraction, pq, copy, reverse.
@@ -34,7 +47,8 @@ TaskOptions task_defaults(const std::string& task, TaskOptions options = {});
 // "1" -> "one"); addition and subtraction (seed 001: operands of 1..digits random digits,
 // each unordered pair once, the query space-padded to 2*digits+1 and reversed on request, the
 // answer space-padded to digits+1); pq (seed 001: "-..p-..." -> "q-...", space-padded to
-// 2*max_dashes+1); copy and reverse (random digit strings of 1..digits characters).
+// 2*max_dashes+1); copy and reverse (random digit strings of 1..digits characters). The
+// natural form leaves the padding out; the operands drawn are the same in both forms.
 // Throws Error for an unknown task or options out of range (naming them and what is allowed).
 std::vector<TextPair> generate_task(const std::string& task, const TaskOptions& options);
 

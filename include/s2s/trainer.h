@@ -3,6 +3,7 @@
 // and an exact resume from a checkpoint's TrainingState.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -43,6 +44,22 @@ struct TrainerOptions {
   double min_delta = 0.0;
   bool train_exact_match = false;  // also greedy-decode the training set every epoch (slow)
   int eval_batch_size = 256;       // validation batches
+  // Length buckets (s2s/batching.h): batches of equal or nearly equal lengths, in a shuffled
+  // order. Off: seed 001's shuffle cut every batch_size examples.
+  bool bucket = false;
+  // Validation every this many optimizer steps inside epochs as well (0 = at epoch ends only);
+  // each one is reported to on_eval.
+  std::int64_t eval_every = 0;
+  // Validation (at epoch ends and every eval_every steps) on the first this many validation
+  // examples only (0 = all). The split's order is already random, so this is a random sample,
+  // the same one every time.
+  std::size_t eval_examples = 0;
+  // Stop as soon as a validation (epoch end or eval_every) reaches this exact match (0 = off).
+  // The epoch it happens in ends there and counts as done.
+  double target_exact_match = 0;
+  // At most this many optimizer steps in one fit() call (0 = no limit); the epoch the budget
+  // runs out in ends there and counts as done.
+  std::int64_t max_steps = 0;
   // Written after every epoch (atomically) when not empty: the model, optimizer and training
   // state. The best epoch by validation loss goes to best_checkpoint_path (when not empty and
   // there is a validation set).
@@ -112,6 +129,18 @@ struct EpochMetrics {
   bool improved = false;            // early stopping's view (always true without validation)
   bool best = false;                // a new best validation loss (best checkpoint written)
   bool stop = false;                // early stopping ends training after this epoch
+  bool reached_target = false;      // validation reached options.target_exact_match
+  bool partial = false;             // ended early by the target or the step budget
+};
+
+// A validation inside an epoch (TrainerOptions::eval_every).
+struct StepEval {
+  std::int64_t epoch = 0;       // 1-based, the epoch in progress
+  std::int64_t step = 0;        // optimizer updates made so far (all epochs)
+  std::int64_t epoch_step = 0;  // steps into this epoch
+  std::size_t examples = 0;     // validation examples used
+  double val_loss = 0, val_accuracy = 0, val_exact_match = 0;
+  double seconds = 0;           // since this fit() call started
 };
 
 // Progress inside an epoch, after each step.
@@ -122,6 +151,8 @@ struct StepProgress {
   double loss = 0;         // running training loss of the epoch so far
   double accuracy = 0;     // running token accuracy of the epoch so far
   double seconds = 0;      // since the epoch started
+  std::size_t examples = 0;        // training examples done in this epoch
+  std::size_t epoch_examples = 0;  // training examples in the epoch
 };
 
 class Trainer {
@@ -136,6 +167,9 @@ class Trainer {
   void on_step(StepCallback callback) { on_step_ = std::move(callback); }
   // Called after each epoch, once its checkpoints are written.
   void on_epoch(EpochCallback callback) { on_epoch_ = std::move(callback); }
+  using EvalCallback = std::function<void(const StepEval&)>;
+  // Called after each validation inside an epoch (options.eval_every).
+  void on_eval(EvalCallback callback) { on_eval_ = std::move(callback); }
 
   // Data parallel over comm's ranks (borrowed; it must outlive the trainer): every rank runs the
   // same trainer on the same data and model; each step takes the rank's shard of the global
@@ -159,6 +193,10 @@ class Trainer {
   std::vector<EpochMetrics> fit();
   // Whether the last fit() ended by early stopping.
   bool stopped_early() const { return stopped_early_; }
+  // Whether the last fit() ended because validation reached options.target_exact_match.
+  bool reached_target() const { return reached_target_; }
+  // The best validation exact match the last fit() saw (NaN without validation).
+  double best_exact_match() const { return best_exact_match_; }
 
   const SequenceData& train_data() const { return train_; }
   const SequenceData& valid_data() const { return valid_; }
@@ -167,19 +205,28 @@ class Trainer {
   EpochMetrics run_epoch();
   void save(const std::string& path) const;
   void check_ranks_agree(const char* when) const;
+  EvalResult validate_now();  // on valid_eval_
+
+  std::vector<std::vector<std::size_t>> epoch_batches();
 
   Seq2Seq& model_;
   SequenceData train_, valid_;
+  SequenceData valid_eval_;  // valid_, or its first options.eval_examples examples
   TrainerOptions options_;
   Rng rng_;
   std::int64_t epoch_ = 0;
   double best_valid_loss_ = std::numeric_limits<double>::infinity();
   EarlyStopping early_;
   bool stopped_early_ = false;
+  bool reached_target_ = false;
+  double best_exact_match_ = std::numeric_limits<double>::quiet_NaN();
+  std::int64_t fit_steps_ = 0;  // optimizer steps of the current fit() call
+  std::chrono::steady_clock::time_point fit_start_{};
   StepCallback on_step_;
   EpochCallback on_epoch_;
   std::unique_ptr<Communicator> single_ = make_single_communicator();
   const Communicator* comm_ = single_.get();
+  EvalCallback on_eval_;
 };
 
 // The path of the best checkpoint next to `path`: "model.safetensors" -> "model.best.safetensors"

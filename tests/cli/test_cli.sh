@@ -114,6 +114,67 @@ expect_ok "train: progression" "$s2s" train --task progression --epochs 1 --hidd
 expect_ok "predict: progression numbers" "$s2s" predict --model run/progression.safetensors \
   "1 3 9 27"
 
+# ---- pq: natural and padded presentation, buckets, warm start, curriculum ---------------------
+"$s2s" gen --task pq --max-dashes 4 --seed 3 >pq_natural.tsv 2>stderr.txt
+"$s2s" gen --task pq --max-dashes 4 --seed 3 --presentation padded >pq_padded.tsv 2>>stderr.txt
+if ! grep -q ' ' pq_natural.tsv && [[ "$(cut -f1 pq_padded.tsv | awk '{print length($0)}' | sort -u)" == 9 ]] &&
+  [[ "$(tr -d ' ' <pq_padded.tsv)" == "$(cat pq_natural.tsv)" ]]; then
+  pass "gen: pq natural by default, --presentation padded pads the same pairs to 2N+1"
+else
+  fail "gen pq forms: $(head -3 pq_natural.tsv pq_padded.tsv)"
+fi
+pq=(--task pq --max-dashes 6 --hidden 16 --samples 0 -q)
+expect_ok "train: pq natural with step validations" "$s2s" train "${pq[@]}" --epochs 2 \
+  --batch-size 4 --eval-every 2 --out run/pq6.safetensors --metrics run/pq6.jsonl
+grep -q '"kind":"step"' run/pq6.jsonl && grep -q '"kind":"epoch"' run/pq6.jsonl &&
+  grep -q '"elapsed"' run/pq6.jsonl && pass "metrics: step and epoch records" ||
+  fail "metrics: $(cat run/pq6.jsonl)"
+expect_ok "info: pq natural" "$s2s" info --model run/pq6.safetensors
+grep -q '"presentation":"natural"' stdout.txt && grep -q '"bucket":true' stdout.txt &&
+  pass "checkpoint: records presentation natural and buckets" || fail "info: $(cat stdout.txt)"
+expect_ok "predict: a typed natural pq question" "$s2s" predict --model run/pq6.safetensors -- "--p---"
+grep -qx '[q-]*' stdout.txt && pass "predict: pq answer is dashes and q" || fail "predict pq: $(cat stdout.txt)"
+expect_ok "train: pq --padded" "$s2s" train "${pq[@]}" --padded --epochs 1 --out run/pq6p.safetensors
+expect_ok "info: pq padded" "$s2s" info --model run/pq6p.safetensors
+grep -q '"presentation":"padded"' stdout.txt && grep -q '"bucket":false' stdout.txt &&
+  pass "checkpoint: records presentation padded, no buckets (equal lengths)" ||
+  fail "info padded: $(cat stdout.txt)"
+expect_ok "eval: padded model pads its questions" "$s2s" eval --model run/pq6p.safetensors --task pq --size 20
+# Exact resume with length buckets: 1 epoch + resume + 1 epoch == 2 epochs, byte for byte.
+"$s2s" train "${pq[@]}" --batch-size 4 --epochs 2 --out run/pqb2.safetensors &&
+  "$s2s" train "${pq[@]}" --batch-size 4 --epochs 1 --out run/pqb1.safetensors &&
+  "$s2s" train --resume run/pqb1.safetensors --epochs 2 -q &&
+  cmp -s run/pqb1.safetensors run/pqb2.safetensors &&
+  pass "resume with buckets: 1 + 1 epochs give the same checkpoint bytes as 2" ||
+  fail "resume with buckets: checkpoints differ"
+expect_ok "train: --init from a compatible checkpoint, longer sequences" \
+  "$s2s" train --task pq --max-dashes 9 --samples 0 -q --epochs 1 --init run/pq6.safetensors \
+  --out run/pq9.safetensors
+expect_ok "info: warm-started model" "$s2s" info --model run/pq9.safetensors
+grep -q '"init"' stdout.txt && pass "checkpoint: records the --init model" || fail "info init: $(cat stdout.txt)"
+expect_ok "train: curriculum 5,8 one epoch a stage" "$s2s" train --task pq --curriculum 5,8 \
+  --stage-epochs 1 --hidden 8 --samples 0 -q --out run/cur.safetensors --metrics run/cur.jsonl
+grep -q '"stage":1,"stage_length":5' run/cur.jsonl && grep -q '"stage":2,"stage_length":8' run/cur.jsonl &&
+  pass "curriculum: every record names its stage" || fail "curriculum metrics: $(cat run/cur.jsonl)"
+expect_error "--init of another shape" "incompatible hidden_size: the checkpoint has 16, this run needs 32" \
+  "$s2s" train --task pq --max-dashes 6 --hidden 32 --init run/pq6.safetensors --out out/m.safetensors \
+  --metrics out/m.jsonl
+expect_error "--init across presentations" "incompatible source_vocab" \
+  "$s2s" train --task pq --max-dashes 6 --init run/pq6p.safetensors \
+  --out out/m.safetensors --metrics out/m.jsonl
+expect_error "--curriculum not increasing" "entry 2 (100) is not larger than the one before (300)" \
+  "$s2s" train --task pq --curriculum 300,100 --out out/m.safetensors
+expect_error "--curriculum empty entry" "entry 2 is empty" \
+  "$s2s" train --task pq --curriculum 10,,30 --out out/m.safetensors
+expect_error "--curriculum without a length knob" "digits-words has none" \
+  "$s2s" train --task digits-words --curriculum 3,5 --out out/m.safetensors
+expect_error "--curriculum with its knob" "--max-dashes cannot be used with --curriculum" \
+  "$s2s" train --task pq --curriculum 3,5 --max-dashes 5 --out out/m.safetensors
+expect_error "--stage-steps without --curriculum" "--stage-steps goes with --curriculum" \
+  "$s2s" train --task pq --stage-steps 5 --out out/m.safetensors
+expect_error "--padded for a task without padding" "copy has no padded form" \
+  "$s2s" train --task copy --padded --out out/m.safetensors --metrics out/m.jsonl
+
 # ---- bad input: one check each ----------------------------------------------------------------
 printf 'ab\tba\nabc cba\n' >missing_tab.tsv
 printf 'ab\tba\nabc\t\n' >empty_target.tsv

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The experiment scripts refuse bad input with a message that says what was wrong, and a non-zero
-# exit, before they train anything: the peers' pair files (bench/peers/addition_data.py),
-# scripts/pq_errors.py and scripts/compare_peers.sh. Needs neither TensorFlow nor PyTorch: the
+# exit, before they train anything: the peers' pair files (bench/peers/addition_data.py,
+# bench/peers/torch_pq.py), scripts/pq_errors.py, scripts/compare_peers.sh and
+# scripts/compare_pq_peers.sh. Needs neither TensorFlow nor PyTorch: the
 # data is read before either is imported.
 # Usage: test_script_errors.sh PATH/TO/s2s     (ctest runs it as the `script_errors` test)
 set -uo pipefail
@@ -51,6 +52,19 @@ expect_failure "compare_peers: an unknown peer" "unknown peer 'bogus'" \
 expect_failure "compare_peers: an unknown device" "DEVICE must be cpu or cuda" \
   env DEVICE=gpu BUILD_DIR="$(dirname "$s2s")" bash "$root/scripts/compare_peers.sh" "$work/out"
 [[ ! -e "$work/out" ]] || { echo "FAIL compare_peers: wrote $work/out before refusing"; failures=$((failures + 1)); }
+expect_failure "torch_pq: a line without a tab" "no_tab.tsv:1: expected question<TAB>answer" \
+  python3 "$root/bench/peers/torch_pq.py" learn "$work/no_tab.tsv"
+expect_failure "torch_pq: an empty file" "empty.tsv: no pairs" \
+  python3 "$root/bench/peers/torch_pq.py" learn "$work/empty.tsv"
+expect_failure "torch_pq: a missing file" "missing.tsv: cannot read pairs" \
+  python3 "$root/bench/peers/torch_pq.py" learn "$work/missing.tsv"
+expect_failure "torch_pq: zero threads" "--threads must be 1 or more" \
+  python3 "$root/bench/peers/torch_pq.py" speed --threads 0
+expect_failure "compare_pq_peers: bad DASHES" "DASHES is 'many'" \
+  env DASHES=many BUILD_DIR="$(dirname "$s2s")" bash "$root/scripts/compare_pq_peers.sh" "$work/out2"
+expect_failure "compare_pq_peers: bad THREADS" "THREADS is '0'" \
+  env THREADS=0 BUILD_DIR="$(dirname "$s2s")" bash "$root/scripts/compare_pq_peers.sh" "$work/out2"
+[[ ! -e "$work/out2" ]] || { echo "FAIL compare_pq_peers: wrote $work/out2 before refusing"; failures=$((failures + 1)); }
 
 echo "script errors: $failures failed"
 [[ $failures -eq 0 ]]
