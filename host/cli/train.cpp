@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "cli/data_spec.h"
 #include "cli/output_files.h"
+#include "cli/path_checks.h"
 #include "cli/progress.h"
 #include "s2s/backend.h"
 #include "s2s/checkpoint.h"
@@ -326,6 +327,11 @@ int run_train(TrainArgs& a) {
     options.best_checkpoint_path = best_checkpoint_path(out);
   }
   if (!a.metrics.empty()) check_writable_file(a.metrics, "--metrics");
+  require_distinct_files(
+      {{"--data", spec.data_file}, {"--valid", spec.valid_file},
+       {"--resume", resuming && !same_file(out, a.resume) ? a.resume : std::string()},
+       {"--out", out, true}, {"--out's best copy", out.empty() ? out : best_checkpoint_path(out), true},
+       {"--metrics", a.metrics, true}});
   const BackendKind backend = resolve_backend(requested);
 
   // ---- 4. Data and model. ----

@@ -37,7 +37,7 @@ std::string read_regular_file(const std::string& path, std::uint64_t max_bytes,
   };
   struct stat info;
   if (::stat(path.c_str(), &info) != 0)
-    throw Error(prefix + "cannot read it: " + std::strerror(errno));
+    throw Error(prefix + "cannot open it: " + std::strerror(errno));
   check(info);
   const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) throw Error(prefix + "cannot open it: " + std::strerror(errno));

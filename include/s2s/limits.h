@@ -15,8 +15,11 @@ namespace s2s::limits {
 constexpr std::uint64_t kMaxCheckpointFileBytes = std::uint64_t{16} << 30;
 // Largest pair file read (bytes): 1 GiB of input<TAB>target lines.
 constexpr std::uint64_t kMaxPairFileBytes = std::uint64_t{1} << 30;
-// Longest line of a pair file (bytes, the newline not counted).
+// Longest line of a pair file or of predict's stdin (bytes, the newline not counted).
 constexpr std::uint64_t kMaxLineBytes = std::uint64_t{1} << 20;
+// Largest modulus of a real-valued pair file (and of the progression task): its classes are
+// shown as the private-use characters U+E000..U+F8FF, 6400 of them.
+constexpr int kMaxNumberModulus = 6400;
 
 // ---- safetensors framing ----
 // Largest header (the JSON after the 8-byte length), the reference implementation's limit.
