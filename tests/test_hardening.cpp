@@ -22,6 +22,7 @@
 
 #include "cli/data_spec.h"
 #include "cli/path_checks.h"
+#include "cli/raw_output.h"
 #include "expect_error.h"
 #include "io/checkpoint_bytes.h"
 #include "io/regular_file.h"
@@ -399,6 +400,24 @@ TEST(Hardening, Finding9_RealValuedPairFilesAreReadAsNumbers) {
   // A text reader meeting a real-valued file says what it is.
   std::istringstream numbers(number_pairs_header(50) + "\n1\t2\n");
   EXPECT_ERROR_WITH(parse_pairs(numbers, "p.tsv"), "p.tsv:1", "declares real-valued pairs");
+}
+
+// ---- Finding 10: predict --raw shows special tokens readably, and cannot be confused. ----
+
+TEST(Hardening, Finding10_RawOutputShowsSpecialTokensAndEscapesText) {
+  const Vocabulary text = Vocabulary::from_symbols({"<", "\\", "s", ">", "\x01", "\u200b"});
+  // ids: 3 '<', 4 '\', 5 's', 6 '>', 7 U+0001, 8 U+200B
+  EXPECT_EQ(cli::raw_text(text, {1, 3, 5, 6, 0, 4, 2, 5}, false), "<s>\\<s><pad>\\\\");
+  EXPECT_EQ(cli::raw_text(text, {7, 8, 99}, false), "<U+0001><U+200B><?99>");
+  // The user's text "<s>" and the start token differ in the output.
+  EXPECT_NE(cli::raw_text(text, {3, 5, 6}, false), cli::raw_text(text, {1}, false));
+  // Progression's class placeholders (private-use characters) never reach the output: numbers.
+  const Vocabulary classes = progression_vocab(50);
+  const std::string numbers = cli::raw_text(classes, {3, 4, 52, 1, 2, 9}, true);
+  EXPECT_EQ(numbers, "0 1 49 <s>");
+  EXPECT_EQ(numbers.find('\xee'), std::string::npos);
+  // Without the numbers presentation they are still shown readably.
+  EXPECT_EQ(cli::raw_text(classes, {3, 52}, false), "<U+E000><U+E031>");
 }
 
 // ---- Finding 11: format 2 metadata, and format 1 still read. ----

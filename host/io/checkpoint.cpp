@@ -22,6 +22,7 @@
 #include "io/checkpoint_bytes.h"
 #include "io/safetensors.h"
 #include "s2s/error.h"
+#include "s2s/limits.h"
 #include "s2s/vocab.h"
 
 namespace s2s {
@@ -386,11 +387,18 @@ void remove_stale_temporaries(const std::string& folder) {
     ssize_t got = -1;
     if (::fstat(fd, &info) == 0 && S_ISREG(info.st_mode)) got = ::read(fd, head, sizeof head);
     ::close(fd);
-    if (got < 0) continue;
-    const std::size_t text = got > 8 ? static_cast<std::size_t>(got) - 8 : 0;
-    if (text > 0 && kStart.compare(0, std::min(text, kStart.size()), head + 8,
-                                   std::min(text, kStart.size())) != 0)
-      continue;
+    // Empty (killed right after creating it), or the 8-byte length of a header within the
+    // limit followed by the start of one; 1 to 7 bytes prove nothing.
+    if (got != 0 && got < 8) continue;
+    if (got >= 8) {
+      std::uint64_t length = 0;
+      for (int i = 7; i >= 0; --i) length = (length << 8) | static_cast<unsigned char>(head[i]);
+      const std::size_t text = static_cast<std::size_t>(got) - 8;
+      if (length > limits::kMaxHeaderBytes ||
+          kStart.compare(0, std::min(text, kStart.size()), head + 8,
+                         std::min(text, kStart.size())) != 0)
+        continue;
+    }
     ::unlink(path.c_str());
   }
   ::closedir(dir);
