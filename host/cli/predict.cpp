@@ -1,4 +1,5 @@
 // `s2s predict`: greedy predictions of a checkpoint, one line per input (arguments or stdin).
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -20,6 +21,21 @@
 namespace s2s::cli {
 
 namespace {
+// Decoding keeps every step's states for the whole batch: about 4 bytes x max_target_length x
+// (the layers' gate and state vectors + the output logits) per example. A checkpoint may state
+// a max_target_length up to limits::kMaxSequenceLength whatever its size, so the batch is made
+// smaller where that product would pass this budget (ordinary models never come near it).
+constexpr double kPredictBatchBudgetBytes = 256.0 * (1 << 20);
+
+int bounded_batch_size(const ModelConfig& c, int requested) {
+  const double width = c.output == OutputKind::tokens ? c.target_vocab_size : c.target_features;
+  const double per_step =
+      4.0 * (2.0 * c.layers * (gate_count(c.cell) + 3) * c.hidden_size + 2.0 * width);
+  const double per_example = per_step * c.max_target_length;
+  const double fits = kPredictBatchBudgetBytes / per_example;
+  return fits >= requested ? requested : std::max(1, static_cast<int>(fits));
+}
+
 struct PredictArgs {
   std::string model, device = "auto";
   std::vector<std::string> inputs;
@@ -61,7 +77,7 @@ int run_predict(PredictArgs& a) {
   Seq2Seq model = model_from_checkpoint(checkpoint, backend);
   std::vector<std::size_t> all(data.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-  const auto predicted = predict(model, data, all, a.batch_size);
+  const auto predicted = predict(model, data, all, bounded_batch_size(checkpoint.config, a.batch_size));
   std::string text;
   for (const auto& ids : predicted)
     text += (a.raw ? raw_text(checkpoint.target_vocab, ids, presentation.numbers)
