@@ -50,6 +50,14 @@ std::string absolute_path(const std::string& path) {
   return std::filesystem::absolute(std::filesystem::path(path)).lexically_normal().string();
 }
 
+// Untrusted text for a message: at most 40 bytes, control characters as '?'.
+std::string shortened(const std::string& text) {
+  std::string out = text.size() > 40 ? text.substr(0, 40) + "..." : text;
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+  return out;
+}
+
 // A short description of an untrusted JSON value: numbers, booleans and short strings as
 // written, anything else by type.
 std::string describe(const Json& v) {
@@ -266,7 +274,7 @@ SequenceData Presentation::encode_inputs(const std::vector<std::string>& inputs,
           used = 0;
         }
         if (used != token.size() || n < 0 || n >= modulus)
-          throw Error(label + ": '" + token + "' at position " + std::to_string(position) +
+          throw Error(label + ": '" + shortened(token) + "' at position " + std::to_string(position) +
                       " is not a whole number from 0 to " + std::to_string(modulus - 1));
         values.push_back(static_cast<double>(n) / modulus);
         token.clear();
@@ -301,7 +309,7 @@ SequenceData Presentation::encode_inputs(const std::vector<std::string>& inputs,
                     joined(checkpoint.source_vocab.symbols(), "', '") + "')");
     if (!raw && input_width > 0) {
       if (static_cast<int>(chars.size()) > input_width)
-        throw Error(label + ": '" + input + "' is " + std::to_string(chars.size()) +
+        throw Error(label + ": '" + shortened(input) + "' is " + std::to_string(chars.size()) +
                     " characters long; this model allows at most " + std::to_string(input_width) +
                     " (the task's query width)");
       chars.resize(static_cast<std::size_t>(input_width), " ");

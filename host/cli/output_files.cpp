@@ -42,9 +42,7 @@ void write_stdout(const std::string& text) {
   const std::size_t written = std::fwrite(text.data(), 1, text.size(), stdout);
   if (written != text.size() || std::fflush(stdout) != 0 || std::ferror(stdout))
     throw Error(std::string("writing to standard output failed: ") +
-                (errno ? std::strerror(errno) : "unknown error") + " (" +
-                std::to_string(written) + " of " + std::to_string(text.size()) +
-                " bytes written)");
+                (errno ? std::strerror(errno) : "unknown error"));
 }
 
 void MetricsLog::write(const EpochMetrics& m) {
