@@ -350,6 +350,16 @@ TEST(Hardening, Finding7_TheNextSaveRemovesStaleTemporariesOfKilledSaves) {
                                       "notes.txt.tmp-" + std::to_string(dead)}));
 }
 
+TEST(Hardening, Finding7_AFailedSaveRemovesItsTemporary) {
+  TempFolder folder;
+  // The rename fails: the path is a folder that is not empty.
+  const std::string path = folder.file("m.safetensors");
+  fs::create_directory(path);
+  write_bytes(path + "/keep", "x");
+  EXPECT_ERROR_WITH(save_checkpoint(path, sample_checkpoint()), "renaming", "m.safetensors");
+  EXPECT_EQ(folder.listing(), std::vector<std::string>{"m.safetensors"});
+}
+
 // ---- Finding 8: malformed metadata JSON names the field and what was expected. ----
 
 TEST(Hardening, Finding8_MalformedMetadataJsonSaysWhichFieldAndWhatWasExpected) {
