@@ -117,7 +117,7 @@ cat >"$build/checkpoint.dict" <<'DICT'
 "best_valid_loss"
 "\x00\x00\x00\x00\x00\x00\x00"
 DICT
-printf '"#s2s-numbers modulus="\n"\\x09"\n"\\x0a"\n" "\n"49"\n"6400"\n"0"\n' >"$build/number_pairs.dict"
+printf '"#s2s-numbers modulus="\n"\\x09"\n"\\x0a"\n" "\n"49"\n"0"\n' >"$build/number_pairs.dict"
 
 # ---- Run each target; the allocation cap and leak detection are findings too.
 found=0

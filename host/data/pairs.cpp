@@ -149,7 +149,6 @@ SequenceData parse_number_pairs(std::istream& in, const std::string& source_name
         throw Error(where + "a real-valued pair file starts with the line '" +
                     number_pairs_header(50) + "' (any modulus from 2 to " +
                     std::to_string(limits::kMaxNumberModulus) + ")");
-      data.target_vocab = progression_vocab(modulus);
       data.source_features = 1;
       continue;
     }
@@ -174,6 +173,7 @@ SequenceData parse_number_pairs(std::istream& in, const std::string& source_name
   if (data.size() == 0)
     throw Error(source_name + ": no input<TAB>target pairs after the '" +
                 number_pairs_header(modulus) + "' line");
+  data.target_vocab = progression_vocab(modulus);  // once the file is known to be good
   return data;
 }
 
