@@ -6,11 +6,13 @@
 # sudo only when not root. The CUDA toolkit is not installed here: it is optional.
 set -euo pipefail
 
+# clang-14 and its libFuzzer runtime: scripts/fuzz.sh (a bounded pass runs in scripts/test.sh).
 packages=(
   cmake ninja-build g++ pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libopenblas-dev
   python3 python3-pip
+  clang-14 libclang-rt-14-dev
 )
 # Python modules used by tests (scripts/check_checkpoint.py reads a checkpoint with safetensors):
 # the import name, which is also the pip package name.
