@@ -141,21 +141,19 @@ mapfile -t many < <(for i in $(seq 1 100); do echo "1+1"; done)
 under_1gib "finding 3: 100 inputs to a model of max_target_length 65536" \
   "$s2s" predict --model longest.safetensors "${many[@]}"
 
-# ---- finding 4: many header entries -------------------------------------------------------------
+# ---- finding 4: many header entries ----------------------------------------------------------------
+# 65,536 entries (the limit) took minutes with the quadratic parse: expect_error's 20 s timeout
+# turns a return of it into a failure (no timing otherwise).
 python3 - <<'PY'
 import json, struct
-n = 40000
+n = 65536
 h = {"__metadata__": {"format": "\"s2s-checkpoint-2\""}}
 for i in range(n):
     h[f"t{i}"] = {"dtype": "U8", "shape": [1], "data_offsets": [i, i + 1]}
 b = json.dumps(h).encode()
 open("many.safetensors", "wb").write(struct.pack("<Q", len(b)) + b + b"x" * n)
 PY
-start=$(date +%s)
-expect_error "finding 4: 40,000 header entries" "no 'special_tokens'" "$s2s" info --model many.safetensors
-elapsed=$(($(date +%s) - start))
-[[ $elapsed -le 10 ]] && pass "finding 4: refused in ${elapsed} s (was 22-64 s)" ||
-  fail "finding 4: took ${elapsed} s"
+expect_error "finding 4: 65,536 header entries" "no 'special_tokens'" "$s2s" info --model many.safetensors
 
 # ---- finding 5: FIFOs, devices, folders ---------------------------------------------------------
 mkfifo model.fifo
