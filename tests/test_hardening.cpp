@@ -500,7 +500,7 @@ TEST(Hardening, Finding12_JsonDepthLimit) {
                     "past nests arrays or objects more than 64 levels deep");
 }
 
-TEST(Hardening, Finding12_VocabularyAndSequenceLengthLimits) {
+TEST(Hardening, Finding12_VocabularySequenceHiddenAndLayerLimits) {
   ModelConfig c;
   c.input = InputKind::one_hot;
   c.source_vocab_size = limits::kMaxVocabularySize;
@@ -515,6 +515,16 @@ TEST(Hardening, Finding12_VocabularyAndSequenceLengthLimits) {
   c.target_vocab_size = limits::kMaxVocabularySize;
   c.max_target_length = limits::kMaxSequenceLength + 1;
   EXPECT_ERROR_WITH(c.validate(), "max_target_length is 65537", "allowed: 1 to 65536");
+  c.max_target_length = limits::kMaxSequenceLength;
+  // Hidden size and layers (validate only: a model at these sizes is not built here).
+  c.hidden_size = limits::kMaxHiddenSize;
+  c.layers = limits::kMaxLayers;
+  EXPECT_NO_THROW(c.validate());
+  c.hidden_size = limits::kMaxHiddenSize + 1;
+  EXPECT_ERROR_WITH(c.validate(), "hidden_size is 65537", "allowed: 1 to 65536");
+  c.hidden_size = limits::kMaxHiddenSize;
+  c.layers = limits::kMaxLayers + 1;
+  EXPECT_ERROR_WITH(c.validate(), "layers is 65", "allowed: 1 to 64");
   // The recorded input width and source length (predict's padding) share the sequence limit.
   CheckpointData checkpoint = sample_checkpoint();
   checkpoint.training.data_json = R"({"presentation":{"input_width":65536}})";
