@@ -3,12 +3,10 @@
 # UndefinedBehaviorSanitizer (CUDA off, its own build folder) and runs ctest: any sanitizer report
 # fails the test that triggered it (halt_on_error), leaks included.
 # Usage: scripts/sanitize.sh        Environment: S2S_SANITIZE_BUILD_DIR (default build-sanitize),
-#                                   S2S_JOBS (default: all cores), S2S_SANITIZE_ALL=1 to run the
-#                                   learning tests too.
-# The four Learning.* tests train models to an accuracy (minutes in a Release build); under the
-# sanitizers they take several times that and exercise no code the other tests do not (the same
-# layers, trainer and checkpoints at other sizes), so they are left out unless S2S_SANITIZE_ALL=1.
-# GPU tests skip (no CUDA in this build).
+#                                   S2S_JOBS (default: all cores).
+# Every CPU test runs, the learning tests included (measured on 2 cores: a clean build 6 min,
+# the tests 77 s, the slowest Learning.TwoDigitAdditionInRepeatMode 74 s). GPU tests skip (no
+# CUDA in this build).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,8 +26,6 @@ built=$(date +%s)
 # library's s2s::Error (std::bad_alloc underneath), not an ASan abort.
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1:allocator_may_return_null=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-exclude=()
-[[ "${S2S_SANITIZE_ALL:-0}" == 1 ]] || exclude=(-E '^Learning\.')
-ctest --test-dir "$build" --output-on-failure -j "$jobs" "${exclude[@]}"
+ctest --test-dir "$build" --output-on-failure -j "$jobs"
 done_at=$(date +%s)
 echo "sanitize.sh: build $((built - start)) s, tests $((done_at - built)) s"
