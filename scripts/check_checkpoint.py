@@ -12,7 +12,7 @@ and 2 when the safetensors or numpy package is missing (scripts/setup.sh install
 import json
 import sys
 
-FORMAT = "s2s-checkpoint-1"
+FORMATS = ("s2s-checkpoint-2", "s2s-checkpoint-1")  # written, and still read (docs/CHECKPOINT.md)
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 
 
@@ -97,8 +97,18 @@ def main():
         except json.JSONDecodeError as e:
             fail(f"{path}: __metadata__ '{key}' is not JSON: {e}")
 
-    if meta("format") != FORMAT:
-        fail(f"{path}: format is {metadata.get('format')!r}, expected {FORMAT!r} as JSON text")
+    if meta("format") not in FORMATS:
+        fail(f"{path}: format is {metadata.get('format')!r}, expected one of {FORMATS!r} as JSON "
+             "text")
+    if meta("format") == FORMATS[0]:
+        specials = meta("special_tokens")
+        if specials != {"pad": 0, "start": 1, "end": 2, "unknown": None}:
+            fail(f"{path}: special_tokens is {specials!r}")
+        if not isinstance(meta("s2s_version"), str):
+            fail(f"{path}: s2s_version is not a JSON string")
+        data = meta("data", required=False)
+        if data is not None and not isinstance(data, dict):
+            fail(f"{path}: data is not a JSON object")
     config = meta("config")
     source_vocab, target_vocab = meta("source_vocab"), meta("target_vocab")
     optimizer = meta("optimizer", required=False)

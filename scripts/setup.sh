@@ -7,12 +7,14 @@
 # installed for data-parallel training (mpirun -np N s2s train) and its tests.
 set -euo pipefail
 
+# clang-14 and its libFuzzer runtime: scripts/fuzz.sh (a bounded pass runs in scripts/test.sh).
 packages=(
   cmake ninja-build g++ pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libopenblas-dev
   python3 python3-pip
   openmpi-bin libopenmpi-dev
+  clang-14 libclang-rt-14-dev
 )
 # Python modules used by tests (scripts/check_checkpoint.py reads a checkpoint with safetensors):
 # the import name, which is also the pip package name.

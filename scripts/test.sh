@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Builds s2s and runs everything a change must pass: the tests, an install into a staging
 # prefix, a downstream CMake project built against that install (which trains a tiny model),
-# and the pkg-config file. CUDA is built when nvcc exists (on PATH or /usr/local/cuda/bin);
+# the pkg-config file, a bounded fuzzing pass of every file reader, and the CPU tests under
+# ASan+UBSan. CUDA is built when nvcc exists (on PATH or /usr/local/cuda/bin);
 # GPU tests report skipped where no GPU is present.
 #
 # Environment: S2S_BUILD_DIR (default build), S2S_JOBS (default: all cores),
 #              S2S_ENABLE_CUDA (ON/OFF; default: ON when nvcc exists),
-#              S2S_CMAKE_ARGS (extra configure arguments, e.g. -DCMAKE_CUDA_ARCHITECTURES=90).
+#              S2S_CMAKE_ARGS (extra configure arguments, e.g. -DCMAKE_CUDA_ARCHITECTURES=90),
+#              S2S_FUZZ_SECONDS (per fuzz target; default 30).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -65,4 +67,14 @@ g++ -std=c++17 -O1 -o "$downstream/s2s_downstream_pkgconfig" examples/downstream
 echo "linked $downstream/s2s_downstream_pkgconfig with pkg-config's flags"
 
 t3=$(seconds)
-step "done: configure+build $((t1 - t0)) s, tests $((t2 - t1)) s, install+downstream $((t3 - t2)) s"
+# The readers of user files under libFuzzer with ASan+UBSan and an allocation cap: a short
+# bounded pass of each target (scripts/fuzz.sh; longer runs by hand), failing on any finding.
+fuzz_seconds="${S2S_FUZZ_SECONDS:-30}"
+step "fuzzers: ${fuzz_seconds} s per target"
+S2S_FUZZ_BUILD_DIR="$build-fuzz" S2S_JOBS="$jobs" bash scripts/fuzz.sh "$fuzz_seconds"
+t4=$(seconds)
+# The CPU tests built with ASan+UBSan (scripts/sanitize.sh says which tests it leaves out, why).
+step "sanitizers: ASan+UBSan build of the CPU tests"
+S2S_SANITIZE_BUILD_DIR="$build-sanitize" S2S_JOBS="$jobs" bash scripts/sanitize.sh
+t5=$(seconds)
+step "done: configure+build $((t1 - t0)) s, tests $((t2 - t1)) s, install+downstream $((t3 - t2)) s, fuzzers $((t4 - t3)) s, sanitizers $((t5 - t4)) s"

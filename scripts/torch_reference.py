@@ -160,7 +160,8 @@ def main():
     source_symbols = json.loads(metadata["source_vocab"])
     target_symbols = json.loads(metadata["target_vocab"])
     training = json.loads(metadata["training"])
-    data = json.loads(training.get("data_json") or "{}")
+    # Format 2 keeps the data description under its own key; format 1 inside "training".
+    data = json.loads(metadata.get("data") or training.get("data_json") or "{}")
     present = data.get("presentation", {}) if not args.raw else {}
 
     model = Seq2Seq(config)

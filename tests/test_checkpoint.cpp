@@ -289,7 +289,11 @@ TEST(CheckpointFormat, TensorsAndMetadataAsDocumented) {
 
   // Metadata values are JSON texts.
   const auto& meta = file.metadata();
-  EXPECT_EQ(meta.at("format"), "\"s2s-checkpoint-1\"");
+  EXPECT_EQ(meta.at("format"), "\"s2s-checkpoint-2\"");
+  EXPECT_EQ(meta.at("s2s_version"), "\"" S2S_TEST_VERSION "\"");
+  EXPECT_EQ(nlohmann::json::parse(meta.at("special_tokens")),
+            nlohmann::json::parse(R"({"pad":0,"start":1,"end":2,"unknown":null})"));
+  EXPECT_EQ(nlohmann::json::parse(meta.at("decoder")).at("mode"), "teacher_forcing");
   const auto config = nlohmann::json::parse(meta.at("config"));
   EXPECT_EQ(config.at("cell"), "lstm");
   EXPECT_EQ(config.at("input"), "embedding");
@@ -304,7 +308,9 @@ TEST(CheckpointFormat, TensorsAndMetadataAsDocumented) {
   EXPECT_EQ(optimizer.at("clip_norm"), 1.5);
   const auto training = nlohmann::json::parse(meta.at("training"));
   EXPECT_EQ(training.at("step"), 1234567890123);
-  EXPECT_EQ(training.at("data_json"), sample_training().data_json);
+  // Format 2: the data description is its own key, JSON text, not a string inside "training".
+  EXPECT_EQ(training.count("data_json"), 0u);
+  EXPECT_EQ(meta.at("data"), sample_training().data_json);
 
   // No validation loss yet: null, read back as infinity.
   CheckpointData fresh = saved;
@@ -403,7 +409,8 @@ TEST(CheckpointRefuses, TruncatedFiles) {
                     "truncated");
   EXPECT_ERROR_WITH(load_checkpoint(folder.file("absent.safetensors")), "absent.safetensors",
                     "No such file");
-  EXPECT_ERROR_WITH(load_checkpoint(folder.path().string()), "not a regular file");
+  EXPECT_ERROR_WITH(load_checkpoint(folder.path().string()), "is a folder",
+                    "allowed: a regular file");
 }
 
 TEST(CheckpointRefuses, TextThatIsNotSafetensors) {
@@ -413,9 +420,10 @@ TEST(CheckpointRefuses, TextThatIsNotSafetensors) {
   EXPECT_REFUSED(framed("[1, 2, 3]"), "the header is a JSON array", "object");
   EXPECT_REFUSED(framed("{\"a\": \"\xff\"}"), "not valid UTF-8 JSON");
   // Deep nesting must be refused, not overflow the stack.
-  EXPECT_REFUSED(framed(std::string(200000, '[') + std::string(200000, ']')), "JSON array");
+  EXPECT_REFUSED(framed(std::string(200000, '[') + std::string(200000, ']')),
+                 "nests arrays or objects more than 64 levels deep");
   EXPECT_REFUSED(framed("{\"a\": " + std::string(200000, '[') + std::string(200000, ']') + "}"),
-                 "tensor 'a'", "the entry is a JSON array");
+                 "the header nests arrays or objects more than 64", "allowed: at most 64");
 }
 
 TEST(CheckpointRefuses, HeaderLengths) {
@@ -478,7 +486,7 @@ TEST(CheckpointRefuses, BadEntries) {
   EXPECT_REFUSED(one(R"("dtype":"F32","shape":[2],"data_offsets":[0,4])"),
                  "shape [2] of F32 needs 8 bytes, but data_offsets [0, 4] hold 4");
   EXPECT_REFUSED(
-      one(R"("dtype":"F32","shape":[4611686018427387904,4611686018427387904],"data_offsets":[0,4])"),
+      one(R"("dtype":"F32","shape":[16777216,16777216,16777216,16777216],"data_offsets":[0,4])"),
       "larger than any file");
   EXPECT_REFUSED(one(R"("dtype":"F32","shape":[1])"), "no data_offsets field");
   EXPECT_REFUSED(one(R"("dtype":"F32","shape":[1],"data_offsets":[0,4],"extra":1)"),
@@ -486,14 +494,16 @@ TEST(CheckpointRefuses, BadEntries) {
   EXPECT_REFUSED(framed(R"({"a":[1,2]})"), "the entry is a JSON array");
   EXPECT_REFUSED(framed(R"({"__metadata__":{"k":1}})"), "__metadata__ value 'k'", "strings only");
   EXPECT_REFUSED(framed(R"({"__metadata__":[]})"), "__metadata__ is a JSON array");
-  // Dimensions beyond int64 are refused; a zero-size tensor with a huge dimension is fine
-  // (its size is 0, and nothing overflows on the way).
+  // Dimensions beyond int64 are refused, and so are those beyond limits::kMaxTensorDimension
+  // even in a zero-size tensor; a zero-size tensor with a dimension at the limit is fine.
   EXPECT_REFUSED(
       framed(R"({"a":{"dtype":"F32","shape":[0,18446744073709551615],"data_offsets":[0,0]}})"),
       "shape entry 18446744073709551615 is not a non-negative integer");
-  EXPECT_NO_THROW(SafetensorsFile::parse(
+  EXPECT_REFUSED(
       framed(R"({"a":{"dtype":"F32","shape":[9223372036854775807,0],"data_offsets":[0,0]}})"),
-      "x"));
+      "shape entry 9223372036854775807 is larger than 16777216");
+  EXPECT_NO_THROW(SafetensorsFile::parse(
+      framed(R"({"a":{"dtype":"F32","shape":[16777216,0],"data_offsets":[0,0]}})"), "x"));
 }
 
 // ---- Bad checkpoint contents (valid safetensors). ----
@@ -556,9 +566,10 @@ TEST(CheckpointRefuses, WrongShapeForTheConfig) {
 TEST(CheckpointRefuses, MissingOrBadMetadata) {
   EXPECT_REFUSED(edited([](auto&, auto& m) { m.erase("config"); }), "no 'config'", "__metadata__");
   EXPECT_REFUSED(edited([](auto&, auto& m) { m.erase("format"); }), "not an s2s checkpoint",
-                 "s2s-checkpoint-1");
+                 "s2s-checkpoint-2");
   EXPECT_REFUSED(edited([](auto&, auto& m) { m["format"] = "\"s2s-checkpoint-9\""; }),
-                 "s2s-checkpoint-9", "this version reads \"s2s-checkpoint-1\"");
+                 "s2s-checkpoint-9",
+                 "this version reads \"s2s-checkpoint-2\" and \"s2s-checkpoint-1\"");
   EXPECT_REFUSED(edited([](auto&, auto& m) { m["config"] = "{\"cell\": "; }),
                  "'config' is not valid UTF-8 JSON");
   EXPECT_REFUSED(edited([](auto&, auto& m) { set_json_field(m, "config", "hidden_size", 0); }),

@@ -6,10 +6,14 @@
 #include <cmath>
 #include <filesystem>
 #include <set>
+#include <sstream>
 #include <string>
 #include <utility>
 
+#include "io/regular_file.h"
+#include "io/safetensors.h"
 #include "s2s/error.h"
+#include "s2s/limits.h"
 
 namespace s2s::cli {
 
@@ -46,6 +50,22 @@ std::string absolute_path(const std::string& path) {
   return std::filesystem::absolute(std::filesystem::path(path)).lexically_normal().string();
 }
 
+// Untrusted text for a message: at most 40 bytes, control characters as '?'.
+std::string shortened(const std::string& text) {
+  std::string out = text.size() > 40 ? text.substr(0, 40) + "..." : text;
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+  return out;
+}
+
+// A short description of an untrusted JSON value: numbers, booleans and short strings as
+// written, anything else by type.
+std::string describe(const Json& v) {
+  if (v.is_number() || v.is_boolean()) return v.dump();
+  if (v.is_string() && v.get_ref<const std::string&>().size() <= 40) return v.dump();
+  return std::string("a JSON ") + v.type_name();
+}
+
 // Reads a JSON field with a clear message when it is missing or has the wrong type.
 template <typename T>
 T field(const Json& j, const char* name, const char* what) {
@@ -55,8 +75,51 @@ T field(const Json& j, const char* name, const char* what) {
     return j.at(name).get<T>();
   } catch (const Json::exception&) {
     throw Error(std::string(what) + ": the checkpoint's data_json has a malformed '" + name +
-                "': " + j.at(name).dump());
+                "': " + describe(j.at(name)));
   }
+}
+
+// An optional presentation field: absent gives fallback; otherwise a value of the JSON type
+// `is` checks and, for integers, in [low, high]. Throws naming the field and what is allowed.
+bool flag_field(const Json& j, const char* name) {
+  if (!j.contains(name)) return false;
+  if (!j[name].is_boolean())
+    throw Error(std::string("the checkpoint's data_json: presentation.") + name + " is " +
+                describe(j[name]) + " (allowed: true or false)");
+  return j[name].get<bool>();
+}
+int int_field(const Json& j, const char* name, int low, int high) {
+  if (!j.contains(name)) return 0;
+  const Json& v = j[name];
+  const bool integral = v.is_number_integer() || v.is_number_unsigned();
+  if (!integral || v.get<long long>() < low || v.get<long long>() > high)
+    throw Error(std::string("the checkpoint's data_json: presentation.") + name + " is " +
+                describe(v) + " (allowed: a whole number from " + std::to_string(low) + " to " +
+                std::to_string(high) + ")");
+  return static_cast<int>(v.get<long long>());
+}
+
+// A pair file's bytes (a regular file within limits::kMaxPairFileBytes) and whether its first
+// line declares real-valued pairs.
+struct PairFileText {
+  std::string bytes;
+  bool numbers = false;
+};
+PairFileText read_pair_file(const std::string& path) {
+  PairFileText f;
+  f.bytes = read_regular_file(path, limits::kMaxPairFileBytes, "pair file");
+  std::string first = f.bytes.substr(0, std::min(f.bytes.find('\n'), std::size_t{200}));
+  if (!first.empty() && first.back() == '\r') first.pop_back();
+  f.numbers = holds_number_pairs(first);
+  return f;
+}
+SequenceData number_pairs_of(const PairFileText& f, const std::string& path) {
+  std::istringstream in(f.bytes);
+  return parse_number_pairs(in, path);
+}
+std::vector<TextPair> text_pairs_of(const PairFileText& f, const std::string& path) {
+  std::istringstream in(f.bytes);
+  return parse_pairs(in, path);
 }
 }  // namespace
 
@@ -125,12 +188,17 @@ Json Presentation::to_json() const {
 Presentation Presentation::from_json(const Json& j) {
   Presentation p;
   if (!j.is_object()) return p;  // a checkpoint written by other code: inputs as typed
-  p.numbers = j.value("numbers", false);
-  p.modulus = j.value("modulus", 0);
-  p.input_width = j.value("input_width", 0);
-  p.input_reversed = j.value("input_reversed", false);
-  p.trim_targets = j.value("trim_targets", false);
-  p.max_source_length = j.value("max_source_length", 0);
+  // Every value is checked against its limit before predict pads or allocates by it.
+  p.numbers = flag_field(j, "numbers");
+  p.modulus = int_field(j, "modulus", 0, limits::kMaxNumberModulus);
+  p.input_width = int_field(j, "input_width", 0, limits::kMaxSequenceLength);
+  p.input_reversed = flag_field(j, "input_reversed");
+  p.trim_targets = flag_field(j, "trim_targets");
+  p.max_source_length = int_field(j, "max_source_length", 0, limits::kMaxSequenceLength);
+  if (p.numbers && p.modulus < 2)
+    throw Error("the checkpoint's data_json: presentation.numbers is true but modulus is " +
+                std::to_string(p.modulus) + " (allowed with numbers: 2 to " +
+                std::to_string(limits::kMaxNumberModulus) + ")");
   return p;
 }
 
@@ -210,7 +278,7 @@ SequenceData Presentation::encode_inputs(const std::vector<std::string>& inputs,
           used = 0;
         }
         if (used != token.size() || n < 0 || n >= modulus)
-          throw Error(label + ": '" + token + "' at position " + std::to_string(position) +
+          throw Error(label + ": '" + shortened(token) + "' at position " + std::to_string(position) +
                       " is not a whole number from 0 to " + std::to_string(modulus - 1));
         values.push_back(static_cast<double>(n) / modulus);
         token.clear();
@@ -245,7 +313,7 @@ SequenceData Presentation::encode_inputs(const std::vector<std::string>& inputs,
                     joined(checkpoint.source_vocab.symbols(), "', '") + "')");
     if (!raw && input_width > 0) {
       if (static_cast<int>(chars.size()) > input_width)
-        throw Error(label + ": '" + input + "' is " + std::to_string(chars.size()) +
+        throw Error(label + ": '" + shortened(input) + "' is " + std::to_string(chars.size()) +
                     " characters long; this model allows at most " + std::to_string(input_width) +
                     " (the task's query width)");
       chars.resize(static_cast<std::size_t>(input_width), " ");
@@ -330,12 +398,34 @@ LoadedData load_training_data(const DataSpec& spec) {
   } else {
     std::vector<TextPair> pairs;
     std::size_t n_train = 0;
+    SequenceData all;
+    const PairFileText file =
+        spec.task.empty() ? read_pair_file(spec.data_file) : PairFileText{};
     if (!spec.task.empty()) {
       pairs = generate_task(spec.task, spec.options);
       n_train = pairs.size();
       out.presentation = Presentation::for_task(spec.task, spec.options);
+    } else if (file.numbers) {
+      // Real-valued pairs (what `s2s gen --task progression` writes): presented as numbers.
+      all = number_pairs_of(file, spec.data_file);
+      n_train = all.size();
+      if (!spec.valid_file.empty()) {
+        const PairFileText valid_file = read_pair_file(spec.valid_file);
+        require(valid_file.numbers,
+                "--valid " + spec.valid_file + ": the training pairs are real-valued (" +
+                    number_pairs_header(all.target_vocab.size() - Vocabulary::special_count) +
+                    "), so the validation pairs must be too");
+        const SequenceData valid = number_pairs_of(valid_file, spec.valid_file);
+        require(valid.target_vocab.size() == all.target_vocab.size(),
+                "--valid " + spec.valid_file + ": its modulus differs from the training pairs'");
+        all.source_values.insert(all.source_values.end(), valid.source_values.begin(),
+                                 valid.source_values.end());
+        all.targets.insert(all.targets.end(), valid.targets.begin(), valid.targets.end());
+      }
+      out.presentation.numbers = true;
+      out.presentation.modulus = all.target_vocab.size() - Vocabulary::special_count;
     } else {
-      pairs = read_pairs(spec.data_file);
+      pairs = text_pairs_of(file, spec.data_file);
       n_train = pairs.size();
       if (!spec.valid_file.empty()) {
         const auto valid = read_pairs(spec.valid_file);
@@ -344,7 +434,7 @@ LoadedData load_training_data(const DataSpec& spec) {
     }
     // One vocabulary over training and validation text, so validation never meets an unknown
     // character.
-    const SequenceData all = sequence_data(encode_pairs(pairs));
+    if (!file.numbers) all = sequence_data(encode_pairs(pairs));
     if (n_train < all.size()) {
       std::vector<std::size_t> train_idx(n_train), valid_idx(all.size() - n_train);
       for (std::size_t i = 0; i < n_train; ++i) train_idx[i] = i;
@@ -384,9 +474,26 @@ SequenceData task_examples_for(const std::string& task, const TaskOptions& optio
 }
 
 SequenceData file_examples_for(const std::string& path, const CheckpointData& checkpoint) {
-  require(checkpoint.config.input != InputKind::features,
-          "pair files hold text but this model takes real-valued features");
-  const auto pairs = read_pairs(path);
+  const PairFileText file = read_pair_file(path);
+  const bool features = checkpoint.config.input == InputKind::features;
+  if (file.numbers) {
+    SequenceData data = number_pairs_of(file, path);
+    require(features && checkpoint.config.source_features == 1,
+            path + ": the file holds real-valued pairs (" +
+                number_pairs_header(data.target_vocab.size() - Vocabulary::special_count) +
+                ") but this model takes text");
+    require(data.target_vocab.size() == checkpoint.target_vocab.size(),
+            path + ": the file's targets are numbers 0 to " +
+                std::to_string(data.target_vocab.size() - Vocabulary::special_count - 1) +
+                ", this model's are 0 to " +
+                std::to_string(checkpoint.target_vocab.size() - Vocabulary::special_count - 1));
+    data.target_vocab = checkpoint.target_vocab;
+    return data;
+  }
+  require(!features, path + ": the file holds text pairs but this model takes real-valued inputs "
+                            "(give a file that starts with '#s2s-numbers modulus=M', as `s2s gen "
+                            "--task progression` writes)");
+  const auto pairs = text_pairs_of(file, path);
   try {
     return sequence_data(encode_pairs(pairs, checkpoint.source_vocab, checkpoint.target_vocab));
   } catch (const Error& e) {
@@ -397,7 +504,10 @@ SequenceData file_examples_for(const std::string& path, const CheckpointData& ch
 Json data_json_of(const CheckpointData& checkpoint) {
   const std::string& text = checkpoint.training.data_json;
   if (text.empty()) return Json::object();
-  Json j = Json::parse(text, nullptr, false);
+  // Depth-bounded, with a message naming the field (load_checkpoint has checked it already;
+  // CheckpointData made in code has not).
+  Json j = parse_json_unique_keys(text.data(), text.data() + text.size(),
+                                  "the checkpoint's data_json", "a JSON object");
   require(j.is_object(), "the checkpoint's data_json is not a JSON object");
   return j;
 }

@@ -6,7 +6,9 @@
 
 #include "cli/commands.h"
 #include "cli/data_spec.h"
+#include "cli/output_files.h"
 #include "s2s/error.h"
+#include "s2s/sequences.h"
 
 namespace s2s::cli {
 
@@ -33,8 +35,10 @@ int run_gen(GenArgs& a) {
   if (a.presentation_opt->count()) o.form = parse_task_form(a.presentation);
   const auto pairs = task_text_pairs(a.task, resolved_task_options(a.task, o));
   std::string text;
+  // Real-valued pairs declare themselves, so that train, eval and predict read them as numbers.
+  if (a.task == "progression") text = number_pairs_header(ProgressionOptions{}.modulus) + "\n";
   for (const auto& p : pairs) text += p.input + "\t" + p.target + "\n";
-  fmt::print("{}", text);
+  write_stdout(text);
   return 0;
 }
 }  // namespace
@@ -45,7 +49,9 @@ Subcommand add_gen_command(CLI::App& parent) {
   CLI::App* app =
       parent.add_subcommand("gen", "Write a built-in task's pairs as input<TAB>target lines");
   app->footer("Pairs are written as the model reads them (Keras-style space padding in the "
-              "padded presentation, reversed queries with --reverse).\nprogression writes numbers separated by spaces.");
+              "padded presentation, reversed queries with --reverse).\nprogression writes numbers "
+              "separated by spaces after a first line '#s2s-numbers modulus=50'\n(train --data, "
+              "eval --data and predict read such files as real-valued pairs).");
   app->add_option("--task", a.task, "Task: " + joined(tool_task_names(), "|"))
       ->required()
       ->check(CLI::IsMember(tool_task_names()));

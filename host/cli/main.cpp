@@ -1,6 +1,9 @@
 // The s2s command-line tool: subcommands train, eval, predict, gen, info, devices. Every
 // failure is printed as "s2s: error: <message>" on stderr with a non-zero exit status.
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <string>
 #include <exception>
 #include <new>
 #include <vector>
@@ -53,7 +56,16 @@ int main(int argc, char** argv) {
                 "data parallel (run the other commands as one process, without mpirun)");
   try {
     for (auto& command : commands)
-      if (command.app->parsed()) return command.run();
+      if (command.app->parsed()) {
+        const int status = command.run();
+        // A full disk or an I/O error on stdout must not pass as success (a closed pipe ends
+        // the tool through SIGPIPE, as it ends any filter).
+        if (std::fflush(stdout) != 0 || std::ferror(stdout))
+          return fail((std::string("writing to standard output failed: ") +
+                       std::strerror(errno))
+                          .c_str());
+        return status;
+      }
     return fail("no command given (allowed: train, eval, predict, gen, info, devices)");
   } catch (const s2s::Error& e) {
     return fail(e.what());

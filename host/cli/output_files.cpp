@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -34,6 +35,14 @@ void check_writable_file(const std::string& path, const std::string& flag) {
                 "': " + std::strerror(errno));
   ::close(fd);
   ::unlink(probe.c_str());
+}
+
+void write_stdout(const std::string& text) {
+  errno = 0;
+  const std::size_t written = std::fwrite(text.data(), 1, text.size(), stdout);
+  if (written != text.size() || std::fflush(stdout) != 0 || std::ferror(stdout))
+    throw Error(std::string("writing to standard output failed: ") +
+                (errno ? std::strerror(errno) : "unknown error"));
 }
 
 void MetricsLog::emit(nlohmann::ordered_json j) {

@@ -17,6 +17,10 @@ namespace s2s::cli {
 // removed at once); the path itself must not be a folder.
 void check_writable_file(const std::string& path, const std::string& flag);
 
+// Writes text to stdout and flushes it; throws Error "writing to standard output failed: <why>"
+// when it does not all arrive (a full disk, an I/O error, a pipe closed with SIGPIPE ignored).
+void write_stdout(const std::string& text);
+
 // One JSON object per epoch: epoch, loss, accuracy, exact_match (when computed), val_loss,
 // val_accuracy, val_exact_match (with a validation set), seconds, examples_per_second, lr.
 // The file is opened at the first epoch (truncated, or appended to when resuming), so a run

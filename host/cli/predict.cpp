@@ -1,4 +1,5 @@
 // `s2s predict`: greedy predictions of a checkpoint, one line per input (arguments or stdin).
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -8,13 +9,33 @@
 
 #include "cli/commands.h"
 #include "cli/data_spec.h"
+#include "cli/output_files.h"
+#include "cli/raw_output.h"
 #include "s2s/checkpoint.h"
+#include "data/lines.h"
 #include "s2s/error.h"
+#include "s2s/limits.h"
+#include "s2s/sequences.h"
 #include "s2s/trainer.h"
 
 namespace s2s::cli {
 
 namespace {
+// Decoding keeps every step's states for the whole batch: about 4 bytes x max_target_length x
+// (the layers' gate and state vectors + the output logits) per example. A checkpoint may state
+// a max_target_length up to limits::kMaxSequenceLength whatever its size, so the batch is made
+// smaller where that product would pass this budget (ordinary models never come near it).
+constexpr double kPredictBatchBudgetBytes = 256.0 * (1 << 20);
+
+int bounded_batch_size(const ModelConfig& c, int requested) {
+  const double width = c.output == OutputKind::tokens ? c.target_vocab_size : c.target_features;
+  const double per_step =
+      4.0 * (2.0 * c.layers * (gate_count(c.cell) + 3) * c.hidden_size + 2.0 * width);
+  const double per_example = per_step * c.max_target_length;
+  const double fits = kPredictBatchBudgetBytes / per_example;
+  return fits >= requested ? requested : std::max(1, static_cast<int>(fits));
+}
+
 struct PredictArgs {
   std::string model, device = "auto", precision = "fp32";
   std::vector<std::string> inputs;
@@ -33,11 +54,19 @@ int run_predict(PredictArgs& a) {
 
   std::vector<std::string> inputs = a.inputs, labels;
   if (inputs.empty()) {
+    // Lines may be pair lines (what `s2s gen` writes): the input is the text before the first
+    // tab, and a real-valued file's "#s2s-numbers" first line is skipped.
     std::string line;
-    while (std::getline(std::cin, line)) {
+    std::size_t number = 0;
+    while (read_bounded_line(std::cin, line, limits::kMaxLineBytes,
+                             "stdin line " + std::to_string(number + 1) + ": ")) {
+      ++number;
       if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (number == 1 && holds_number_pairs(line)) continue;
+      const auto tab = line.find('\t');
+      if (tab != std::string::npos) line.resize(tab);
       inputs.push_back(line);
-      labels.push_back("line " + std::to_string(inputs.size()));
+      labels.push_back("line " + std::to_string(number));
     }
     if (inputs.empty()) return 0;
   } else {
@@ -49,12 +78,12 @@ int run_predict(PredictArgs& a) {
   Seq2Seq model = model_from_checkpoint(checkpoint, backend, precision);
   std::vector<std::size_t> all(data.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-  const auto predicted = predict(model, data, all, a.batch_size);
+  const auto predicted = predict(model, data, all, bounded_batch_size(checkpoint.config, a.batch_size));
   std::string text;
   for (const auto& ids : predicted)
-    text += (a.raw ? checkpoint.target_vocab.decode(ids)
+    text += (a.raw ? raw_text(checkpoint.target_vocab, ids, presentation.numbers)
                    : presentation.show_tokens(checkpoint.target_vocab, ids)) + "\n";
-  fmt::print("{}", text);
+  write_stdout(text);
   return 0;
 }
 }  // namespace
@@ -71,7 +100,10 @@ Subcommand add_predict_command(CLI::App& parent) {
       "--reverse (so type 123+45), and the answer's padding is trimmed; progression models take\n"
       "numbers separated by spaces. --raw passes inputs exactly as the model reads them (as in\n"
       "`s2s gen` output). An input longer than the longest source in the model's training data\n"
-      "(recorded in the checkpoint) is refused, as is a character outside its vocabulary.");
+      "(recorded in the checkpoint) is refused, as is a character outside its vocabulary.\n"
+      "Stdin lines may be pair lines as `s2s gen` writes them: the text after a tab is ignored.\n"
+      "--raw output shows special tokens as <pad> and <s> (the end token ends the line), other\n"
+      "unprintable characters as <U+XXXX>, and writes a literal '<' as \\< and '\\' as \\\\.");
   app->add_option("--model", a.model, "Checkpoint (.safetensors) written by s2s train")->required();
   app->add_option("inputs", a.inputs, "Inputs (default: one per stdin line)");
   app->add_flag("--raw", a.raw, "Inputs and outputs exactly as the model reads and writes them");

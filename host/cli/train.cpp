@@ -18,6 +18,7 @@
 #include "cli/curriculum.h"
 #include "cli/data_spec.h"
 #include "cli/output_files.h"
+#include "cli/path_checks.h"
 #include "cli/progress.h"
 #include "cli/ranks.h"
 #include "cli/warm_start.h"
@@ -454,6 +455,11 @@ int run_train_rank(TrainArgs& a, TrainingRanks& ranks) {
     options.best_checkpoint_path = best_checkpoint_path(out);
   }
   if (!a.metrics.empty()) check_writable_file(a.metrics, "--metrics");
+  require_distinct_files(
+      {{"--data", spec.data_file}, {"--valid", spec.valid_file}, {"--init", a.init},
+       {"--resume", resuming && !same_file(out, a.resume) ? a.resume : std::string()},
+       {"--out", out, true}, {"--out's best copy", out.empty() ? out : best_checkpoint_path(out), true},
+       {"--metrics", a.metrics, true}});
   const BackendKind backend = resolve_backend(requested);
   const Communicator& comm = ranks.for_backend(backend);  // before the model: picks the rank's GPU
   const bool interactive = ::isatty(::fileno(stdout)) == 1;

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "s2s/error.h"
+#include "s2s/limits.h"
 #include "s2s/random.h"
 #include "s2s/sequences.h"
 
@@ -33,7 +34,7 @@ std::string utf8_of(char32_t code) {
 }  // namespace
 
 // The private-use area U+E000..U+F8FF has 6400 code points: the most classes there can be.
-constexpr int kMaxProgressionModulus = 6400;
+constexpr int kMaxProgressionModulus = limits::kMaxNumberModulus;
 
 Vocabulary progression_vocab(int modulus) {
   require_range("modulus", modulus, 2, kMaxProgressionModulus);

@@ -3,7 +3,9 @@
 // state as JSON texts in __metadata__ (checkpoint.h says what each holds).
 #include "s2s/checkpoint.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@
 #include "io/checkpoint_bytes.h"
 #include "io/safetensors.h"
 #include "s2s/error.h"
+#include "s2s/limits.h"
 #include "s2s/vocab.h"
 
 namespace s2s {
@@ -28,7 +31,12 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr char kFormat[] = "s2s-checkpoint-1";
+// The format this version writes, and the older one it still reads (docs/CHECKPOINT.md).
+constexpr char kFormat[] = "s2s-checkpoint-2";
+constexpr char kFormatV1[] = "s2s-checkpoint-1";
+#ifndef S2S_VERSION_STRING
+#define S2S_VERSION_STRING "unknown"
+#endif
 constexpr char kOptimizerPrefix[] = "optimizer.";
 
 std::string in_quotes(const std::string& s) { return "'" + s + "'"; }
@@ -92,13 +100,39 @@ Json optimizer_json(const OptimizerConfig& o, std::int64_t step) {
               {"step", step}};
 }
 
+// Format 2's "training": TrainingState without data_json, which has its own key ("data").
 Json training_json(const TrainingState& t) {
   Json best = nullptr;  // JSON has no infinity: null stands for "no validation loss yet"
   if (!std::isinf(t.best_valid_loss)) best = t.best_valid_loss;
-  return Json{
-      {"epoch", t.epoch},         {"step", t.step},
-      {"best_valid_loss", best},  {"epochs_without_improvement", t.epochs_without_improvement},
-      {"rng_state", t.rng_state}, {"data_json", t.data_json}};
+  return Json{{"epoch", t.epoch},
+              {"step", t.step},
+              {"best_valid_loss", best},
+              {"epochs_without_improvement", t.epochs_without_improvement},
+              {"rng_state", t.rng_state}};
+}
+
+// The special token ids every s2s vocabulary uses; s2s has no unknown token (a character outside
+// the vocabulary is refused), hence null.
+Json special_tokens_json() {
+  return Json{{"pad", Vocabulary::pad_id},
+              {"start", Vocabulary::start_id},
+              {"end", Vocabulary::end_id},
+              {"unknown", nullptr}};
+}
+
+// What the decoder mode means, for readers who rebuild the model elsewhere (informational: the
+// loader ignores it; docs/CHECKPOINT.md says the same at more length).
+Json decoder_json(DecoderMode mode) {
+  if (mode == DecoderMode::repeat)
+    return Json{{"mode", to_string(mode)},
+                {"input", "the encoder's top-layer final hidden state h, at every step"},
+                {"initial_state", "zeros"},
+                {"steps", "max_target_length; the output ends at the first end token"}};
+  return Json{{"mode", to_string(mode)},
+              {"input", "the previous target token (the start token first), through one-hot or "
+                        "the decoder embedding like the encoder's input"},
+              {"initial_state", "the encoder's final states, layer by layer"},
+              {"steps", "until the end token, at most max_target_length (end token included)"}};
 }
 
 Json vocab_json(const Vocabulary& v) { return Json(v.symbols()); }
@@ -223,10 +257,12 @@ OptimizerConfig optimizer_from_json(const nlohmann::json& j, const std::string& 
   return o;
 }
 
-TrainingState training_from_json(const nlohmann::json& j, const std::string& what) {
-  const FieldReader r(
-      j, what,
-      {"epoch", "step", "best_valid_loss", "epochs_without_improvement", "rng_state", "data_json"});
+TrainingState training_from_json(const nlohmann::json& j, const std::string& what,
+                                 bool with_data_json) {
+  std::vector<std::string> fields = {"epoch", "step", "best_valid_loss",
+                                     "epochs_without_improvement", "rng_state"};
+  if (with_data_json) fields.push_back("data_json");  // format 1 kept it here
+  const FieldReader r(j, what, fields);
   constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
   TrainingState t;
   t.epoch = r.integer("epoch", 0, kMax);
@@ -240,7 +276,7 @@ TrainingState training_from_json(const nlohmann::json& j, const std::string& wha
                 " (allowed: a number, or null for none yet)");
   t.epochs_without_improvement = r.integer("epochs_without_improvement", 0, kMax);
   t.rng_state = r.string("rng_state");
-  t.data_json = r.string("data_json");
+  if (with_data_json) t.data_json = r.string("data_json");
   return t;
 }
 
@@ -264,7 +300,8 @@ Vocabulary vocab_from_json(const nlohmann::json& j, const std::string& what) {
 // The JSON text of a metadata key (required or optional), parsed; null when absent and
 // optional.
 nlohmann::json metadata_json(const SafetensorsMetadata& metadata, const std::string& key,
-                             bool required, const std::string& source) {
+                             bool required, const std::string& source,
+                             const std::string& expected) {
   const auto it = metadata.find(key);
   if (it == metadata.end()) {
     if (!required) return nullptr;
@@ -273,7 +310,30 @@ nlohmann::json metadata_json(const SafetensorsMetadata& metadata, const std::str
                 "target_vocab and training)");
   }
   const std::string what = source + ": __metadata__ " + in_quotes(key);
-  return parse_json_unique_keys(it->second.data(), it->second.data() + it->second.size(), what);
+  return parse_json_unique_keys(it->second.data(), it->second.data() + it->second.size(), what,
+                                expected);
+}
+
+// What each metadata key holds, for messages (docs/CHECKPOINT.md has the whole schema).
+const char kConfigExpected[] =
+    "a JSON object of the model config: cell, hidden_size, layers, mode, input, "
+    "source_vocab_size, source_features, embedding_size, output, target_vocab_size, "
+    "target_features, max_target_length";
+const char kVocabExpected[] = "a JSON array of one-character strings, in id order";
+const char kOptimizerExpected[] =
+    "a JSON object: kind, learning_rate, momentum, beta1, beta2, epsilon, decay, clip_norm, step";
+const char kTrainingExpected[] =
+    "a JSON object: epoch, step, best_valid_loss, epochs_without_improvement, rng_state";
+const char kDataExpected[] = "a JSON object describing the training data";
+
+// A data description (TrainingState::data_json) must be empty or a JSON object within the
+// nesting limit: info, predict, eval and resume parse it.
+void check_data_json(const std::string& text, const std::string& what) {
+  if (text.empty()) return;
+  const nlohmann::json j =
+      parse_json_unique_keys(text.data(), text.data() + text.size(), what, kDataExpected);
+  if (!j.is_object())
+    throw Error(what + " is a JSON " + j.type_name() + " (expected " + kDataExpected + ")");
 }
 
 // Checks a tensor's dtype and shape against the layout and copies its values.
@@ -293,6 +353,56 @@ void read_tensor(const SafetensorsFile& file, const std::string& name, const Sha
 }
 
 // ---- Writing. ----
+
+// The temporary file of a save to path by process pid.
+std::string temporary_name(const std::string& path, long pid) {
+  return path + ".tmp-" + std::to_string(pid);
+}
+
+// Removes the temporary files that killed saves left in folder: "<name>.tmp-<pid>" regular files
+// whose process no longer exists (kill(pid, 0) fails with ESRCH) and whose bytes begin as every
+// file save_checkpoint writes begins (an 8-byte length, then {"__metadata__":{"), so that only
+// s2s's own leftovers are ever removed. Best effort: anything unclear is left alone.
+void remove_stale_temporaries(const std::string& folder) {
+  DIR* dir = ::opendir(folder.c_str());
+  if (!dir) return;
+  static const std::string kMarker = ".tmp-";
+  static const std::string kStart = "{\"__metadata__\":{\"";
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string name = entry->d_name;
+    const auto mark = name.rfind(kMarker);
+    if (mark == std::string::npos || mark == 0) continue;
+    const std::string digits = name.substr(mark + kMarker.size());
+    if (digits.empty() || digits.size() > 9 ||
+        digits.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    const long pid = std::stol(digits);
+    if (pid <= 0 || pid == static_cast<long>(::getpid())) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    const std::string path = folder + "/" + name;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) continue;
+    struct stat info;
+    char head[8 + 20];
+    ssize_t got = -1;
+    if (::fstat(fd, &info) == 0 && S_ISREG(info.st_mode)) got = ::read(fd, head, sizeof head);
+    ::close(fd);
+    // Empty (killed right after creating it), or the 8-byte length of a header within the
+    // limit followed by the start of one; 1 to 7 bytes prove nothing.
+    if (got != 0 && got < 8) continue;
+    if (got >= 8) {
+      std::uint64_t length = 0;
+      for (int i = 7; i >= 0; --i) length = (length << 8) | static_cast<unsigned char>(head[i]);
+      const std::size_t text = static_cast<std::size_t>(got) - 8;
+      if (length > limits::kMaxHeaderBytes ||
+          kStart.compare(0, std::min(text, kStart.size()), head + 8,
+                         std::min(text, kStart.size())) != 0)
+        continue;
+    }
+    ::unlink(path.c_str());
+  }
+  ::closedir(dir);
+}
 
 // Writes pieces to path atomically: a temporary file in the same folder, flushed to disk, then
 // renamed over path. On failure the temporary file is removed and path is untouched.
@@ -315,7 +425,8 @@ void write_atomically(const std::string& path,
   if (!S_ISDIR(info.st_mode))
     throw Error(what + ": " + in_quotes(folder) + " is not a folder (it is a file)");
 
-  const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
+  remove_stale_temporaries(folder);
+  const std::string temporary = temporary_name(path, ::getpid());
   int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     const int err = errno;
@@ -376,12 +487,17 @@ Contents contents_of(const CheckpointData& c) {
     return j.dump(-1, ' ', false, Json::error_handler_t::strict);
   };
   out.metadata["format"] = text(kFormat);
+  out.metadata["s2s_version"] = text(S2S_VERSION_STRING);
+  out.metadata["special_tokens"] = text(special_tokens_json());
+  out.metadata["decoder"] = text(decoder_json(c.config.mode));
   out.metadata["config"] = text(config_json(c.config));
   out.metadata["source_vocab"] = text(vocab_json(c.source_vocab));
   out.metadata["target_vocab"] = text(vocab_json(c.target_vocab));
   if (c.has_optimizer)
     out.metadata["optimizer"] = text(optimizer_json(c.optimizer, c.optimizer_step));
   out.metadata["training"] = text(training_json(c.training));
+  // Already JSON text (check_checkpoint made sure): stored as it is, not inside another string.
+  if (!c.training.data_json.empty()) out.metadata["data"] = c.training.data_json;
   return out;
 }
 
@@ -457,6 +573,7 @@ void check_checkpoint(const CheckpointData& c, const std::string& what) {
   };
   check_text("rng_state", t.rng_state);
   check_text("data_json", t.data_json);
+  check_data_json(t.data_json, what + ": training state: data_json");
   if (t.epoch < 0 || t.step < 0 || t.epochs_without_improvement < 0)
     fail("training state: epoch, step and epochs_without_improvement must be 0 or more (given " +
          std::to_string(t.epoch) + ", " + std::to_string(t.step) + ", " +
@@ -510,25 +627,53 @@ CheckpointData checkpoint_from(const SafetensorsFile& file) {
   if (metadata.find("format") == metadata.end())
     throw Error(source + ": not an s2s checkpoint: no 'format' in the __metadata__ (expected \"" +
                 kFormat + "\")");
-  const auto format = metadata_json(metadata, "format", true, source);
-  if (!format.is_string() || format.get<std::string>() != kFormat)
-    throw Error(source + ": __metadata__ 'format' is " + metadata.at("format") +
-                " (this version reads \"" + kFormat + "\", as a JSON string)");
+  const auto format = metadata_json(metadata, "format", true, source, "a JSON string");
+  const bool v1 = format.is_string() && format.get<std::string>() == kFormatV1;
+  if (!format.is_string() || (format.get<std::string>() != kFormat && !v1))
+    throw Error(source + ": __metadata__ 'format' is " +
+                (format.is_string() ? "\"" + format.get<std::string>() + "\""
+                                    : std::string("a JSON ") + format.type_name()) +
+                " (this version reads \"" + kFormat + "\" and \"" + kFormatV1 +
+                "\", as a JSON string)");
+  if (!v1) {
+    // The ids every s2s model is built around: a file that says otherwise was not written by
+    // s2s, and its model would decode wrongly.
+    const auto specials =
+        metadata_json(metadata, "special_tokens", true, source, "a JSON object of token ids");
+    if (specials != nlohmann::json(special_tokens_json()))
+      throw Error(source + ": __metadata__ 'special_tokens' is not " +
+                  special_tokens_json().dump() +
+                  " (s2s vocabularies have pad 0, start 1, end 2 and no unknown token)");
+  }
 
   CheckpointData c;
-  c.config = config_from_json(metadata_json(metadata, "config", true, source),
+  c.config = config_from_json(metadata_json(metadata, "config", true, source, kConfigExpected),
                               source + ": __metadata__ 'config'");
-  c.source_vocab = vocab_from_json(metadata_json(metadata, "source_vocab", true, source),
-                                   source + ": __metadata__ 'source_vocab'");
-  c.target_vocab = vocab_from_json(metadata_json(metadata, "target_vocab", true, source),
-                                   source + ": __metadata__ 'target_vocab'");
-  const auto optimizer = metadata_json(metadata, "optimizer", false, source);
+  c.source_vocab =
+      vocab_from_json(metadata_json(metadata, "source_vocab", true, source, kVocabExpected),
+                      source + ": __metadata__ 'source_vocab'");
+  c.target_vocab =
+      vocab_from_json(metadata_json(metadata, "target_vocab", true, source, kVocabExpected),
+                      source + ": __metadata__ 'target_vocab'");
+  const auto optimizer = metadata_json(metadata, "optimizer", false, source, kOptimizerExpected);
   c.has_optimizer = !optimizer.is_null();
   if (c.has_optimizer)
     c.optimizer =
         optimizer_from_json(optimizer, source + ": __metadata__ 'optimizer'", c.optimizer_step);
-  c.training = training_from_json(metadata_json(metadata, "training", true, source),
-                                  source + ": __metadata__ 'training'");
+  c.training =
+      training_from_json(metadata_json(metadata, "training", true, source, kTrainingExpected),
+                         source + ": __metadata__ 'training'", v1);
+  if (!v1) {
+    const auto data = metadata.find("data");
+    if (data != metadata.end()) {
+      if (data->second.empty())
+        throw Error(source + ": __metadata__ 'data' is empty (expected " + kDataExpected +
+                    "; leave the key out when there is none)");
+      c.training.data_json = data->second;
+    }
+  }
+  check_data_json(c.training.data_json, source + ": __metadata__ '" +
+                                            std::string(v1 ? "training' data_json" : "data'"));
 
   // Every tensor the config and optimizer imply, with dtype and shape, before any allocation
   // (the layout's sizes come from the file's config and are not yet known to fit the file).

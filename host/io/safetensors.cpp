@@ -12,9 +12,12 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <unordered_set>
 #include <utility>
 
+#include "io/regular_file.h"
 #include "s2s/error.h"
+#include "s2s/limits.h"
 
 // Tensor bytes are copied as they lie in memory, and the format is little-endian.
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -77,48 +80,117 @@ void append_u64_le(std::string& out, std::uint64_t value) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xFF));
 }
 
-// nlohmann's parser keeps the last of repeated keys silently; this callback records the first
-// repetition instead. One key set per open object, innermost last.
-struct DuplicateKeyFinder {
-  std::vector<std::set<std::string>> open_objects;
+// A SAX pass over the text before the DOM is built: nlohmann's parser keeps the last of repeated
+// keys silently, and its callback form rescans the enclosing object at every inner object's end
+// (quadratic in the number of tensors), so repeated keys are found here instead, in one linear
+// pass. One key set per open object, innermost last; the first syntax error is kept.
+class DuplicateKeyFinder : public nlohmann::json_sax<nlohmann::json> {
+ public:
   bool found = false;
   std::string duplicate;  // the first repeated key, when found
+  bool syntax_error = false;
+  std::string syntax_message;  // nlohmann's message
+  std::size_t syntax_byte = 0;
 
-  bool operator()(int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-    using Event = nlohmann::json::parse_event_t;
-    if (event == Event::object_start) {
-      open_objects.emplace_back();
-    } else if (event == Event::object_end) {
-      if (!open_objects.empty()) open_objects.pop_back();
-    } else if (event == Event::key && !open_objects.empty() && parsed.is_string()) {
-      const auto& key = parsed.get_ref<const std::string&>();
-      if (!open_objects.back().insert(key).second && !found) {
-        found = true;
-        duplicate = key;
-      }
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override {
+    open_objects_.emplace_back();
+    return true;
+  }
+  bool key(string_t& key) override {
+    if (!open_objects_.empty() && !open_objects_.back().insert(key).second && !found) {
+      found = true;
+      duplicate = key;
     }
     return true;
   }
+  bool end_object() override {
+    if (!open_objects_.empty()) open_objects_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& e) override {
+    syntax_error = true;
+    syntax_message = e.what();
+    syntax_byte = position;
+    return false;
+  }
+
+ private:
+  std::vector<std::unordered_set<std::string>> open_objects_;
 };
 
 }  // namespace
 
-nlohmann::json parse_json_unique_keys(const char* begin, const char* end, const std::string& what) {
-  nlohmann::json value;
-  DuplicateKeyFinder duplicates;
-  try {
-    value = nlohmann::json::parse(
-        begin, end,
-        [&duplicates](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-          return duplicates(depth, event, parsed);
-        });
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(what + " is not valid UTF-8 JSON (" + e.what() + ")");
+bool json_depth_within(const char* begin, const char* end, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (const char* p = begin; p != end; ++p) {
+    const char c = *p;
+    if (in_string) {
+      if (c == '\\') {
+        if (++p == end) break;  // a dangling escape: the parser reports it
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;  // unbalanced closers are the parser's to report
+    }
   }
-  if (duplicates.found)
-    throw Error(what + " repeats the key " + in_quotes(duplicates.duplicate) +
+  return true;
+}
+
+namespace {
+// nlohmann's parse error text without its "[json.exception...] parse error at line, column"
+// prefix and the "last read: '...'" echo of the untrusted bytes, with the byte position.
+std::string syntax_problem(std::string text, std::size_t byte) {
+  const auto colon = text.find(": ");
+  if (text.rfind("[json.exception", 0) == 0 && colon != std::string::npos)
+    text = text.substr(colon + 2);
+  const auto last_read = text.find("; last read: ");
+  if (last_read != std::string::npos) {
+    const auto after = text.find("'; ", last_read);
+    text = text.substr(0, last_read) +
+           (after == std::string::npos ? std::string() : "; " + text.substr(after + 3));
+  }
+  return "at byte " + std::to_string(byte) + ": " + text;
+}
+}  // namespace
+
+nlohmann::json parse_json_unique_keys(const char* begin, const char* end, const std::string& what,
+                                      const std::string& expected) {
+  const std::string expecting = expected.empty() ? "" : " (expected " + expected + ")";
+  // nlohmann's DOM recurses once per nesting level (building, copying and destroying values):
+  // bound the depth before anything else runs.
+  if (!json_depth_within(begin, end, limits::kMaxJsonDepth))
+    throw Error(what + " nests arrays or objects more than " +
+                std::to_string(limits::kMaxJsonDepth) + " levels deep (allowed: at most " +
+                std::to_string(limits::kMaxJsonDepth) + ")" + expecting);
+  DuplicateKeyFinder finder;
+  nlohmann::json::sax_parse(begin, end, &finder);
+  if (finder.syntax_error)
+    throw Error(what + " is not valid UTF-8 JSON, " +
+                syntax_problem(finder.syntax_message, finder.syntax_byte) + expecting);
+  if (finder.found)
+    throw Error(what + " repeats the key " + in_quotes(finder.duplicate) +
                 " (every key must appear once)");
-  return value;
+  try {
+    return nlohmann::json::parse(begin, end);
+  } catch (const nlohmann::json::exception& e) {  // the SAX pass accepted it: not expected
+    throw Error(what + " is not valid UTF-8 JSON (" + e.what() + ")" + expecting);
+  }
 }
 
 std::size_t safetensors_dtype_size(const std::string& dtype) {
@@ -216,6 +288,11 @@ SafetensorsFile SafetensorsFile::parse(std::string bytes, const std::string& sou
   if (!header.is_object())
     throw fail(std::string("the header is a JSON ") + header.type_name() +
                ", not an object of tensor entries");
+  const std::size_t tensor_count = header.size() - (header.contains("__metadata__") ? 1 : 0);
+  if (tensor_count > limits::kMaxTensorCount)
+    throw fail("the header has " + std::to_string(tensor_count) + " tensors (allowed: at most " +
+               std::to_string(limits::kMaxTensorCount) + ")");
+  file.entries_.reserve(tensor_count);
 
   for (auto it = header.begin(); it != header.end(); ++it) {
     const std::string& name = it.key();
@@ -259,6 +336,9 @@ SafetensorsFile SafetensorsFile::parse(std::string bytes, const std::string& sou
     if (!shape.is_array())
       throw fail(where + "shape is a JSON " + shape.type_name() +
                  " (allowed: an array of non-negative integers)");
+    if (shape.size() > limits::kMaxTensorRank)
+      throw fail(where + "shape has " + std::to_string(shape.size()) +
+                 " dimensions (allowed: at most " + std::to_string(limits::kMaxTensorRank) + ")");
     bool has_zero = false;
     for (const auto& d : shape) {
       // nlohmann types a non-negative integer literal as unsigned; negative ones and any
@@ -268,6 +348,10 @@ SafetensorsFile SafetensorsFile::parse(std::string bytes, const std::string& sou
               static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
         throw fail(where + "shape entry " + describe(d) +
                    " is not a non-negative integer (allowed: 0 to 2^63-1)");
+      if (d.get<std::uint64_t>() > limits::kMaxTensorDimension)
+        throw fail(where + "shape entry " + describe(d) + " is larger than " +
+                   std::to_string(limits::kMaxTensorDimension) + " (allowed: 0 to " +
+                   std::to_string(limits::kMaxTensorDimension) + ")");
       entry.shape.push_back(static_cast<std::int64_t>(d.get<std::uint64_t>()));
       has_zero = has_zero || entry.shape.back() == 0;
     }
@@ -336,33 +420,8 @@ SafetensorsFile SafetensorsFile::parse(std::string bytes, const std::string& sou
   return file;
 }
 
-SafetensorsFile SafetensorsFile::read(const std::string& path) {
-  const auto fail = [&](const std::string& problem) -> Error {
-    return Error(path + ": cannot read: " + problem);
-  };
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw fail(std::strerror(errno));
-  std::string bytes;
-  try {
-    struct stat info;
-    if (::fstat(fd, &info) != 0) throw fail(std::strerror(errno));
-    if (!S_ISREG(info.st_mode)) throw fail("not a regular file");
-    bytes.resize(static_cast<std::size_t>(info.st_size));
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-      const ssize_t n = ::read(fd, &bytes[done], bytes.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw fail(std::strerror(errno));
-      if (n == 0) break;  // the file shrank while being read: parse() reports what is missing
-      done += static_cast<std::size_t>(n);
-    }
-    bytes.resize(done);
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  ::close(fd);
-  return parse(std::move(bytes), path);
+SafetensorsFile SafetensorsFile::read(const std::string& path, std::uint64_t max_bytes) {
+  return parse(read_regular_file(path, max_bytes, "checkpoint"), path);
 }
 
 const SafetensorsEntry* SafetensorsFile::find(const std::string& name) const {

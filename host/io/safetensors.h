@@ -15,12 +15,13 @@
 #include <string>
 #include <vector>
 
+#include "s2s/limits.h"
 #include "s2s/tensor.h"
 
 namespace s2s {
 
-// Largest header the reader accepts (the reference implementation's limit).
-constexpr std::uint64_t kSafetensorsMaxHeaderBytes = 100'000'000;
+// Largest header the reader accepts (the reference implementation's limit; s2s/limits.h).
+constexpr std::uint64_t kSafetensorsMaxHeaderBytes = limits::kMaxHeaderBytes;
 
 // Bytes per element of a safetensors dtype name ("F32", "BF16", "U8", ...); 0 when the name is
 // not one of the format's dtypes.
@@ -28,10 +29,17 @@ std::size_t safetensors_dtype_size(const std::string& dtype);
 // The dtype names the reader knows, comma-separated (for error messages).
 std::string safetensors_dtype_names();
 
-// Parses UTF-8 JSON text [begin, end), refusing a key repeated inside any object (nlohmann's
-// parser would keep the last silently). Throws Error "<what> is not valid UTF-8 JSON (...)" or
-// "<what> repeats the key '...' (every key must appear once)".
-nlohmann::json parse_json_unique_keys(const char* begin, const char* end, const std::string& what);
+// True when JSON text [begin, end) nests arrays and objects at most max_depth deep (brackets
+// inside strings not counted). Linear, no recursion: run before a recursive parser.
+bool json_depth_within(const char* begin, const char* end, int max_depth);
+
+// Parses UTF-8 JSON text [begin, end), refusing nesting deeper than limits::kMaxJsonDepth and a
+// key repeated inside any object (nlohmann's parser would keep the last silently). Throws Error
+// "<what> is not valid UTF-8 JSON, at byte N: <problem> (expected <expected>)", "<what> nests
+// arrays or objects more than N levels deep ...", or "<what> repeats the key '...' (every key
+// must appear once)". expected (may be empty) says what the text should hold.
+nlohmann::json parse_json_unique_keys(const char* begin, const char* end, const std::string& what,
+                                      const std::string& expected = "");
 
 // One tensor to write: its bytes are read from data (not owned; byte_size bytes, little-endian
 // elements) while the file is written.
@@ -78,10 +86,14 @@ class SafetensorsFile {
   // shape entry is not a non-negative integer; shape and dtype do not give the entry's byte
   // count; the entries' byte ranges do not tile the data section exactly (sorted by begin,
   // the first at 0, each starting where the previous ended, the last at the end of the file);
-  // a metadata value is not a string.
+  // a metadata value is not a string; more than limits::kMaxTensorCount tensors, a rank above
+  // kMaxTensorRank or a dimension above kMaxTensorDimension. Linear in the header's size
+  // (up to sorting the entries by offset).
   static SafetensorsFile parse(std::string bytes, const std::string& source);
-  // parse() on a file's contents; throws Error naming the path when it cannot be read.
-  static SafetensorsFile read(const std::string& path);
+  // parse() on a file's contents; throws Error naming the path when it cannot be read, is not
+  // a regular file (after following links) or is larger than max_bytes.
+  static SafetensorsFile read(const std::string& path,
+                              std::uint64_t max_bytes = limits::kMaxCheckpointFileBytes);
 
   const std::string& source() const { return source_; }
   const SafetensorsMetadata& metadata() const { return metadata_; }

@@ -3,6 +3,7 @@
 
 #include "s2s/config.h"
 #include "s2s/error.h"
+#include "s2s/limits.h"
 
 namespace s2s {
 
@@ -89,12 +90,12 @@ void require_range(const char* field, long long value, long long low, long long 
 
 void ModelConfig::validate() const {
   // Upper bounds keep every size product inside int and a model inside memory; they are far
-  // beyond what these networks are used at.
-  constexpr int kMaxSize = 1 << 16;
+  // beyond what these networks are used at (s2s/limits.h lists them with the readers' limits).
+  constexpr int kMaxSize = limits::kMaxHiddenSize;
   if (cell != CellType::lstm && cell != CellType::gru && cell != CellType::rnn)
     throw Error("model config: unknown cell type (allowed: lstm, gru, rnn)");
   require_range("hidden_size", hidden_size, 1, kMaxSize);
-  require_range("layers", layers, 1, 64);
+  require_range("layers", layers, 1, limits::kMaxLayers);
   if (mode == DecoderMode::attention)
     throw Error("model config: decoder mode 'attention' is not implemented yet "
                 "(allowed: teacher_forcing, repeat)");
@@ -103,7 +104,7 @@ void ModelConfig::validate() const {
   if (input == InputKind::features) {
     require_range("source_features", source_features, 1, kMaxSize);
   } else if (input == InputKind::embedding || input == InputKind::one_hot) {
-    require_range("source_vocab_size", source_vocab_size, 1, 1 << 24);
+    require_range("source_vocab_size", source_vocab_size, 1, limits::kMaxVocabularySize);
   } else {
     throw Error("model config: unknown input kind (allowed: embedding, one_hot, features)");
   }
@@ -111,13 +112,13 @@ void ModelConfig::validate() const {
   if (token_input_uses_embedding) require_range("embedding_size", embedding_size, 1, kMaxSize);
   if (output == OutputKind::tokens) {
     // Ids 0..2 are pad, start and end: a token vocabulary has at least those.
-    require_range("target_vocab_size", target_vocab_size, 3, 1 << 24);
+    require_range("target_vocab_size", target_vocab_size, 3, limits::kMaxVocabularySize);
   } else if (output == OutputKind::features) {
     require_range("target_features", target_features, 1, kMaxSize);
   } else {
     throw Error("model config: unknown output kind (allowed: tokens, features)");
   }
-  require_range("max_target_length", max_target_length, 1, 1 << 20);
+  require_range("max_target_length", max_target_length, 1, limits::kMaxSequenceLength);
 }
 
 }  // namespace s2s

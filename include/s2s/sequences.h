@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <istream>
+#include <string>
 #include <vector>
 
 #include "s2s/batch.h"
@@ -78,5 +80,18 @@ SequenceData generate_progression(const ProgressionOptions& options);
 Vocabulary progression_vocab(int modulus);
 // Number n of a progression target id (id - special_count), -1 for the special ids.
 int progression_number(std::int32_t id);
+
+// Real-valued pair files, what `s2s gen --task progression` writes (docs/CONVENTIONS.md, "Pair
+// files"): a first line "#s2s-numbers modulus=M", then lines "a b c<TAB>x y z" of whole numbers
+// 0..M-1 separated by spaces. Inputs become one feature per step, n/M; targets the classes of
+// progression_vocab(M).
+// The first line of such a file for modulus M.
+std::string number_pairs_header(int modulus);
+// True when first_line starts a real-valued pair file (text pair files are read otherwise).
+bool holds_number_pairs(const std::string& first_line);
+// Reads a real-valued pair file. Throws Error naming the source and line for a missing or bad
+// header, a missing tab, a number outside 0..M-1 or not whole, an empty side, more than
+// limits::kMaxSequenceLength numbers on a side, a line over limits::kMaxLineBytes, or no pairs.
+SequenceData parse_number_pairs(std::istream& in, const std::string& source_name);
 
 }  // namespace s2s

@@ -54,9 +54,13 @@ std::vector<TextPair> generate_task(const std::string& task, const TaskOptions& 
 
 // Reads UTF-8 lines "input<TAB>target[<TAB>ignored...]" (the Anki/Tatoeba format). Blank
 // lines are skipped; a trailing '\r' is dropped. Throws Error naming the source and line for:
-// a missing tab, an empty input or target, invalid UTF-8, or no pairs at all.
+// a missing tab, an empty input or target, invalid UTF-8, a line longer than
+// limits::kMaxLineBytes, a real-valued file's "#s2s-numbers" first line (sequences.h), or no
+// pairs at all.
 std::vector<TextPair> parse_pairs(std::istream& in, const std::string& source_name);
-// parse_pairs on a file; throws Error when it cannot be opened (naming the path).
+// parse_pairs on a file; throws Error (naming the path) when it cannot be opened, is not a
+// regular file (after following links: a FIFO or a device is refused before it is opened for
+// reading) or is larger than limits::kMaxPairFileBytes.
 std::vector<TextPair> read_pairs(const std::string& path);
 
 // Text pairs as token ids through the two vocabularies (built from the pairs when empty).

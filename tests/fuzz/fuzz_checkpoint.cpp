@@ -1,10 +1,13 @@
-// libFuzzer target: bytes as a checkpoint file, through the safetensors framing checks and the
-// checkpoint's metadata and tensor checks. s2s::Error is the expected refusal; a crash, a
-// sanitizer report, or a checkpoint accepted once but not after a save/load round trip is a bug.
+// libFuzzer target: bytes as a checkpoint file, through the safetensors framing checks, the
+// checkpoint's metadata and tensor checks, and what `s2s info`/`predict`/`eval` then read from
+// its data description (data_json, presentation). s2s::Error is the expected refusal; a crash,
+// a sanitizer report, an allocation over libFuzzer's -malloc_limit_mb, or a checkpoint accepted
+// once but not after a save/load round trip is a bug.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "cli/data_spec.h"
 #include "io/checkpoint_bytes.h"
 #include "s2s/error.h"
 
@@ -25,5 +28,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       again.training.data_json != checkpoint.training.data_json ||
       again.optimizer_step != checkpoint.optimizer_step)
     __builtin_trap();
+  // The tool's readers of the data description.
+  try {
+    const auto data_json = s2s::cli::data_json_of(checkpoint);
+    const auto presentation =
+        s2s::cli::Presentation::from_json(data_json.value("presentation", nlohmann::json()));
+    (void)data_json.dump();
+    if (data_json.contains("task") || data_json.contains("data"))
+      (void)s2s::cli::DataSpec::from_json(data_json);
+    // predict's padding of a typed input by the recorded width (bounded by the limits).
+    if (checkpoint.config.input != s2s::InputKind::features &&
+        !checkpoint.source_vocab.symbols().empty())
+      (void)presentation.encode_inputs({checkpoint.source_vocab.symbols()[0]}, {"input 1"},
+                                       checkpoint, false);
+  } catch (const s2s::Error&) {
+  }
   return 0;
 }
