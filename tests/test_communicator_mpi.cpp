@@ -69,8 +69,11 @@ TEST(MpiCommunicator, ReducesALargeBufferIdenticallyOnEveryRank) {
   for (std::size_t i = 0; i < g.size(); ++i) g[i] = 1e-3f * float((i * 7 + comm->rank()) % 1000);
   comm->allreduce(g.data(), g.size(), ReduceOp::sum);
   // Every rank's bits are the same: compare a checksum's min and max over ranks.
-  std::int64_t sum = 0;
-  for (float v : g) sum = sum * 31 + static_cast<std::int64_t>(v * 1024);
+  // (unsigned arithmetic wraps by definition; the top bits dropped so that negating cannot
+  // overflow.)
+  std::uint64_t hash = 0;
+  for (float v : g) hash = hash * 31 + static_cast<std::uint64_t>(v * 1024);
+  const auto sum = static_cast<std::int64_t>(hash >> 2);
   std::int64_t range[2] = {sum, -sum};
   comm->allreduce(range, 2, ReduceOp::max);
   EXPECT_EQ(range[0], -range[1]);
