@@ -4,17 +4,7 @@
 # Usage: test_cli.sh PATH/TO/s2s     (ctest runs it as the `cli` test; tiny models, ~20 s)
 set -uo pipefail
 
-s2s="${1:?usage: test_cli.sh PATH/TO/s2s}"
-[[ -x "$s2s" ]] || { echo "test_cli.sh: $s2s is not an executable" >&2; exit 1; }
-s2s="$(cd "$(dirname "$s2s")" && pwd)/$(basename "$s2s")"  # the tests run in a temporary folder
-work="$(mktemp -d "${TMPDIR:-/tmp}/s2s_cli_test.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
-
-failures=0
-checks=0
-pass() { checks=$((checks + 1)); printf 'ok   %s\n' "$1"; }
-fail() { checks=$((checks + 1)); failures=$((failures + 1)); printf 'FAIL %s\n' "$1"; }
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh" "${1:-}" test_cli.sh
 
 # expect_error NAME FRAGMENT COMMAND...: non-zero exit, stderr "s2s: error: ...FRAGMENT...",
 # and nothing left in out/ (the folder every failing run writes into).

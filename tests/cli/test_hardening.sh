@@ -5,17 +5,7 @@
 # Usage: test_hardening.sh PATH/TO/s2s   (ctest runs it as `cli_hardening`; ~20 s)
 set -uo pipefail
 
-s2s="${1:?usage: test_hardening.sh PATH/TO/s2s}"
-[[ -x "$s2s" ]] || { echo "test_hardening.sh: $s2s is not an executable" >&2; exit 1; }
-s2s="$(cd "$(dirname "$s2s")" && pwd)/$(basename "$s2s")"
-work="$(mktemp -d "${TMPDIR:-/tmp}/s2s_hardening_test.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
-
-failures=0
-checks=0
-pass() { checks=$((checks + 1)); printf 'ok   %s\n' "$1"; }
-fail() { checks=$((checks + 1)); failures=$((failures + 1)); printf 'FAIL %s\n' "$1"; }
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh" "${1:-}" test_hardening.sh
 
 # expect_error NAME FRAGMENT COMMAND...: exit status 1..123 (not a timeout's 124, not a signal),
 # stderr "s2s: error: ...FRAGMENT...", and no file left in out/ (every failing run writes there).
