@@ -55,12 +55,31 @@ TEST(BadConfig, UnknownNamesListWhatIsAllowed) {
   EXPECT_ERROR_WITH(parse_input_kind("bytes"), "'bytes'", "one_hot");
   EXPECT_ERROR_WITH(parse_optimizer("rmsprop"), "'rmsprop'", "adam, sgd");
   EXPECT_ERROR_WITH(parse_backend("tpu"), "'tpu'", "cpu, cuda, auto");
+  EXPECT_ERROR_WITH(parse_decoder_mode("attention"), "'attention'", "teacher_forcing, repeat");
+  EXPECT_ERROR_WITH(parse_attention("luong"), "'luong'", "none, dot, general, additive");
+  EXPECT_ERROR_WITH(parse_bridge("concat"), "'concat'", "sum, linear");
   ModelConfig c = token_config();
-  c.mode = DecoderMode::attention;
-  EXPECT_ERROR_WITH(Seq2Seq(c, 1), "attention", "not implemented");
-  c = token_config();
   c.cell = static_cast<CellType>(7);
   EXPECT_ERROR_WITH(Seq2Seq(c, 1), "cell type");
+}
+
+TEST(BadConfig, AttentionBidirectionalAndDropoutCombinations) {
+  ModelConfig c = token_config();
+  c.mode = DecoderMode::repeat;
+  c.attention = AttentionKind::general;
+  EXPECT_ERROR_WITH(c.validate(), "attention 'general'", "teacher_forcing");
+  c = token_config();
+  c.input_feed = true;
+  EXPECT_ERROR_WITH(c.validate(), "input feeding", "needs attention");
+  c = token_config();
+  c.attention = AttentionKind::dot;
+  c.bidirectional = true;
+  EXPECT_ERROR_WITH(c.validate(), "dot attention", "general or additive");
+  for (double p : {-0.1, 1.0, 1.5, std::nan("")}) {
+    c = token_config();
+    c.dropout = p;
+    EXPECT_ERROR_WITH(c.validate(), "dropout", "up to, not including, 1");
+  }
 }
 
 TEST(BadConfig, OptimizerValuesOutOfRange) {

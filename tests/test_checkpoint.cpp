@@ -299,7 +299,12 @@ TEST(CheckpointFormat, TensorsAndMetadataAsDocumented) {
   EXPECT_EQ(config.at("input"), "embedding");
   EXPECT_EQ(config.at("mode"), "teacher_forcing");
   EXPECT_EQ(config.at("hidden_size"), 5);
-  EXPECT_EQ(config.size(), 12u);
+  EXPECT_EQ(config.at("attention"), "none");
+  EXPECT_EQ(config.at("input_feed"), false);
+  EXPECT_EQ(config.at("bidirectional"), false);
+  EXPECT_EQ(config.at("bridge"), "sum");
+  EXPECT_EQ(config.at("dropout"), 0.0);
+  EXPECT_EQ(config.size(), 17u);
   EXPECT_EQ(nlohmann::json::parse(meta.at("source_vocab")).get<std::vector<std::string>>(),
             saved.source_vocab.symbols());
   const auto optimizer = nlohmann::json::parse(meta.at("optimizer"));

@@ -229,8 +229,6 @@ ModelConfig model_config(const TrainArgs& a, const LoadedData& data) {
   c.hidden_size = a.hidden;
   c.layers = a.layers;
   c.mode = parse_decoder_mode(a.mode);
-  require(c.mode != DecoderMode::attention,
-          "--mode attention is not implemented yet (allowed: teacher_forcing, repeat)");
   if (data.train.feature_sources()) {
     require(a.embedding == "one-hot" || !a.given("--embedding"),
             "--embedding does not apply to task progression: its inputs are real values");

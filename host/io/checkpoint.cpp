@@ -85,7 +85,12 @@ Json config_json(const ModelConfig& c) {
               {"output", to_string(c.output)},
               {"target_vocab_size", c.target_vocab_size},
               {"target_features", c.target_features},
-              {"max_target_length", c.max_target_length}};
+              {"max_target_length", c.max_target_length},
+              {"attention", to_string(c.attention)},
+              {"input_feed", c.input_feed},
+              {"bidirectional", c.bidirectional},
+              {"bridge", to_string(c.bridge)},
+              {"dropout", c.dropout}};
 }
 
 Json optimizer_json(const OptimizerConfig& o, std::int64_t step) {
@@ -140,10 +145,15 @@ Json vocab_json(const Vocabulary& v) { return Json(v.symbols()); }
 // Reads the fields of one metadata object, naming the metadata key in every message.
 class FieldReader {
  public:
-  FieldReader(const nlohmann::json& object, std::string what, std::vector<std::string> fields)
+  // fields must all be present; optional ones may be (a reader asks has() before reading them).
+  FieldReader(const nlohmann::json& object, std::string what, std::vector<std::string> fields,
+              const std::vector<std::string>& optional = {})
       : object_(object), what_(std::move(what)) {
     std::string allowed;
     for (const auto& f : fields) allowed += (allowed.empty() ? "" : ", ") + f;
+    for (const auto& f : optional) allowed += (allowed.empty() ? "" : ", ") + f;
+    const std::vector<std::string> required = fields;
+    fields.insert(fields.end(), optional.begin(), optional.end());
     if (!object.is_object())
       throw Error(what_ + " is a JSON " + object.type_name() + " (expected an object of " +
                   allowed + ")");
@@ -151,8 +161,16 @@ class FieldReader {
       if (std::find(fields.begin(), fields.end(), it.key()) == fields.end())
         throw Error(what_ + " has an unknown field " + in_quotes(it.key()) +
                     " (allowed: " + allowed + ")");
-    for (const auto& f : fields)
+    for (const auto& f : required)
       if (!object.contains(f)) throw Error(what_ + " lacks the field " + in_quotes(f));
+  }
+
+  bool has(const std::string& field) const { return object_.contains(field); }
+  bool boolean(const std::string& field) const {
+    const auto& v = object_[field];
+    if (!v.is_boolean())
+      throw Error(what_ + ": " + field + " is " + describe(v) + " (allowed: true or false)");
+    return v.get<bool>();
   }
 
   std::int64_t integer(const std::string& field, std::int64_t low, std::int64_t high) const {
@@ -212,7 +230,10 @@ ModelConfig config_from_json(const nlohmann::json& j, const std::string& what) {
   const FieldReader r(
       j, what,
       {"cell", "hidden_size", "layers", "mode", "input", "source_vocab_size", "source_features",
-       "embedding_size", "output", "target_vocab_size", "target_features", "max_target_length"});
+       "embedding_size", "output", "target_vocab_size", "target_features", "max_target_length"},
+      // Added with attention, bidirectional encoders and dropout: checkpoints written before
+      // lack them and mean none, false, false, sum and 0.
+      {"attention", "input_feed", "bidirectional", "bridge", "dropout"});
   ModelConfig c;
   c.cell = r.name("cell", parse_cell);
   c.hidden_size = r.int32("hidden_size");
@@ -226,6 +247,11 @@ ModelConfig config_from_json(const nlohmann::json& j, const std::string& what) {
   c.target_vocab_size = r.int32("target_vocab_size");
   c.target_features = r.int32("target_features");
   c.max_target_length = r.int32("max_target_length");
+  if (r.has("attention")) c.attention = r.name("attention", parse_attention);
+  if (r.has("input_feed")) c.input_feed = r.boolean("input_feed");
+  if (r.has("bidirectional")) c.bidirectional = r.boolean("bidirectional");
+  if (r.has("bridge")) c.bridge = r.name("bridge", parse_bridge);
+  if (r.has("dropout")) c.dropout = r.number("dropout");
   try {
     c.validate();
   } catch (const Error& e) {

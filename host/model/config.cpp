@@ -43,7 +43,22 @@ std::string to_string(DecoderMode mode) {
   switch (mode) {
     case DecoderMode::teacher_forcing: return "teacher_forcing";
     case DecoderMode::repeat: return "repeat";
-    case DecoderMode::attention: return "attention";
+  }
+  return "?";
+}
+std::string to_string(AttentionKind kind) {
+  switch (kind) {
+    case AttentionKind::none: return "none";
+    case AttentionKind::dot: return "dot";
+    case AttentionKind::general: return "general";
+    case AttentionKind::additive: return "additive";
+  }
+  return "?";
+}
+std::string to_string(BridgeKind kind) {
+  switch (kind) {
+    case BridgeKind::sum: return "sum";
+    case BridgeKind::linear: return "linear";
   }
   return "?";
 }
@@ -75,9 +90,17 @@ OutputKind parse_output_kind(const std::string& name) {
   return parse_enum("output kind", name, values);
 }
 DecoderMode parse_decoder_mode(const std::string& name) {
-  static const DecoderMode values[] = {DecoderMode::teacher_forcing, DecoderMode::repeat,
-                                       DecoderMode::attention};
+  static const DecoderMode values[] = {DecoderMode::teacher_forcing, DecoderMode::repeat};
   return parse_enum("decoder mode", name, values);
+}
+AttentionKind parse_attention(const std::string& name) {
+  static const AttentionKind values[] = {AttentionKind::none, AttentionKind::dot,
+                                         AttentionKind::general, AttentionKind::additive};
+  return parse_enum("attention kind", name, values);
+}
+BridgeKind parse_bridge(const std::string& name) {
+  static const BridgeKind values[] = {BridgeKind::sum, BridgeKind::linear};
+  return parse_enum("bridge", name, values);
 }
 
 namespace {
@@ -96,9 +119,6 @@ void ModelConfig::validate() const {
     throw Error("model config: unknown cell type (allowed: lstm, gru, rnn)");
   require_range("hidden_size", hidden_size, 1, kMaxSize);
   require_range("layers", layers, 1, limits::kMaxLayers);
-  if (mode == DecoderMode::attention)
-    throw Error("model config: decoder mode 'attention' is not implemented yet "
-                "(allowed: teacher_forcing, repeat)");
   if (mode != DecoderMode::teacher_forcing && mode != DecoderMode::repeat)
     throw Error("model config: unknown decoder mode (allowed: teacher_forcing, repeat)");
   if (input == InputKind::features) {
@@ -119,6 +139,26 @@ void ModelConfig::validate() const {
     throw Error("model config: unknown output kind (allowed: tokens, features)");
   }
   require_range("max_target_length", max_target_length, 1, limits::kMaxSequenceLength);
+  if (attention != AttentionKind::none && attention != AttentionKind::dot &&
+      attention != AttentionKind::general && attention != AttentionKind::additive)
+    throw Error("model config: unknown attention kind (allowed: none, dot, general, additive)");
+  if (attention != AttentionKind::none && mode != DecoderMode::teacher_forcing)
+    throw Error("model config: attention '" + to_string(attention) +
+                "' needs the teacher_forcing decoder (the repeat decoder reads only the "
+                "encoder's final state; allowed with repeat: attention none)");
+  if (input_feed && attention == AttentionKind::none)
+    throw Error("model config: input feeding feeds the attentional vector back, so it needs "
+                "attention (allowed: input_feed with attention dot, general or additive)");
+  if (attention == AttentionKind::dot && bidirectional)
+    throw Error("model config: dot attention scores the decoder state [H] against encoder "
+                "outputs of the same width, and a bidirectional encoder's are [2H] (allowed "
+                "with bidirectional: attention general or additive)");
+  if (bridge != BridgeKind::sum && bridge != BridgeKind::linear)
+    throw Error("model config: unknown bridge (allowed: sum, linear)");
+  // Written as a negation so that NaN is refused too.
+  if (!(dropout >= 0 && dropout < 1))
+    throw Error("model config: dropout is " + std::to_string(dropout) +
+                " (allowed: a probability from 0 up to, not including, 1)");
 }
 
 }  // namespace s2s

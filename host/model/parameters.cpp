@@ -27,6 +27,10 @@ int decoder_input_size(const ModelConfig& c) {
   return decoder_uses_embedding(c) ? c.embedding_size : c.target_vocab_size;
 }
 
+int encoder_output_size(const ModelConfig& c) {
+  return c.bidirectional ? 2 * c.hidden_size : c.hidden_size;
+}
+
 int output_size(const ModelConfig& c) {
   return c.output == OutputKind::tokens ? c.target_vocab_size : c.target_features;
 }

@@ -13,6 +13,8 @@ int decoder_input_size(const ModelConfig& config);
 // Whether the decoder has its own embedding table (teacher forcing over tokens with embedding
 // inputs); otherwise token decoder inputs are one-hot.
 bool decoder_uses_embedding(const ModelConfig& config);
+// Width D of the encoder's outputs that attention reads: H, or 2H when bidirectional.
+int encoder_output_size(const ModelConfig& config);
 // Width of the output head: target vocabulary or target features.
 int output_size(const ModelConfig& config);
 

@@ -139,6 +139,7 @@ struct BasicSeq2Seq<T>::Impl {
       dout, dec_dy, dec_dx, enc_dh, enc_dc, enc_dx, scalars, tgt_features;
 
   T* dec_out = nullptr;  // the decoder's outputs of the last forward(), inside dec_ws
+  T* memory = nullptr;   // the encoder's outputs [Ts, B, D] when kept (encoder_forward)
 
   // The batch as uploaded by prepare().
   int B = 0, Ts = 0, Tt = 0;
@@ -295,16 +296,40 @@ struct BasicSeq2Seq<T>::Impl {
     return {};
   }
 
-  void encoder_forward() {
+  // Runs the encoder over the uploaded sources: the decoder's initial states [L, B, H] into
+  // enc_h and enc_c, and, when keep_outputs (attention reads them), the encoder's outputs
+  // [Ts, B, D] (D = encoder_output_size) in `memory`, valid until the next encoder_forward.
+  void encoder_forward(bool keep_outputs = false) {
     const RnnDims d = dims(encoder_input_size(config), Ts);
     auto w = rnn_weights("encoder.rnn");
-    // No y: the decoder reads only the encoder's final states (no attention), so its [Ts, B, H]
-    // outputs are not stored a second time.
+    // No y: the top layer's outputs are in the workspace (rnn_top_output), so they are not
+    // stored a second time.
     T* h = sized(mem(), enc_h, state_size());
     T* c = sized(mem(), enc_c, state_size());
     T* ws = sized(mem(), enc_ws, ops->rnn_workspace_size(d));
     ops->rnn_forward(d, w.data(), encoder_input(), src_lengths.data(), nullptr, nullptr,
                      /*y=*/nullptr, h, is_lstm() ? c : nullptr, ws);
+    memory = keep_outputs ? rnn_top_output(d, ws) : nullptr;
+  }
+
+  // The encoder's backward pass after encoder_forward: dmemory [Ts, B, D] the gradient w.r.t.
+  // `memory` (nullable: none), dh and dc [L, B, H] w.r.t. the decoder's initial states (dc
+  // nullable; LSTM only). Overwrites the encoder's parameter gradients.
+  void encoder_backward(const T* dmemory, const T* dh, const T* dc) {
+    const RnnDims ed = dims(encoder_input_size(config), Ts);
+    const RnnInput<T> ein = current_encoder_input();
+    const bool embed = config.input == InputKind::embedding;
+    T* edx = embed ? sized(mem(), enc_dx, static_cast<std::size_t>(Ts) * B * ed.input_size)
+                   : nullptr;
+    auto ew = rnn_weights("encoder.rnn");
+    auto eg = rnn_grads("encoder.rnn");
+    ops->rnn_backward(ed, ew.data(), ein, src_lengths.data(), nullptr, nullptr, dmemory, dh,
+                      is_lstm() ? dc : nullptr, edx, nullptr, nullptr, eg.data(),
+                      GradMode::overwrite, enc_ws.data());
+    if (embed)
+      ops->embedding_backward(src_tokens.data(), edx, Ts * B, config.source_vocab_size,
+                              config.embedding_size, grad("encoder.embedding.weight"),
+                              GradMode::overwrite);
   }
 
   // The decoder's layer-0 input over Tt steps (teacher forcing from the uploaded targets;
@@ -403,20 +428,7 @@ struct BasicSeq2Seq<T>::Impl {
                            GradMode::overwrite);
     }
 
-    const RnnDims ed = dims(encoder_input_size(config), Ts);
-    const RnnInput<T> ein = current_encoder_input();
-    const bool embed = config.input == InputKind::embedding;
-    T* edx = embed ? sized(mem(), enc_dx, static_cast<std::size_t>(Ts) * B * ed.input_size)
-                   : nullptr;
-    auto ew = rnn_weights("encoder.rnn");
-    auto eg = rnn_grads("encoder.rnn");
-    ops->rnn_backward(ed, ew.data(), ein, src_lengths.data(), nullptr, nullptr, nullptr, dh,
-                      tf && is_lstm() ? dc : nullptr, edx, nullptr, nullptr, eg.data(),
-                      GradMode::overwrite, enc_ws.data());
-    if (embed)
-      ops->embedding_backward(src_tokens.data(), edx, Ts * B, config.source_vocab_size,
-                              config.embedding_size, grad("encoder.embedding.weight"),
-                              GradMode::overwrite);
+    encoder_backward(/*dmemory=*/nullptr, dh, tf ? dc : nullptr);
   }
 
   // The inputs forward() used, without recomputing them.

@@ -27,8 +27,15 @@ enum class OutputKind {
 enum class DecoderMode {
   teacher_forcing,  // starts from the encoder's final state; input t is target t-1
   repeat,           // input at every step is the encoder's final hidden state; zero state
-  attention,        // reserved: Luong/Bahdanau attention (not implemented yet)
 };
+
+// Attention of a teacher-forcing decoder over the encoder's outputs (docs/CHECKPOINT.md has the
+// equations and tensor names): Luong's dot and general scores, Bahdanau's additive score.
+enum class AttentionKind { none, dot, general, additive };
+
+// How a bidirectional encoder's two final states start the decoder, layer by layer: their sum,
+// or a learned linear layer over their concatenation.
+enum class BridgeKind { sum, linear };
 
 // Number of gate blocks G in weight_ih [G*H, In]: 4 for LSTM, 3 for GRU, 1 for RNN.
 int gate_count(CellType cell);
@@ -37,12 +44,16 @@ std::string to_string(CellType cell);
 std::string to_string(InputKind kind);
 std::string to_string(OutputKind kind);
 std::string to_string(DecoderMode mode);
+std::string to_string(AttentionKind kind);
+std::string to_string(BridgeKind kind);
 
 // Parse a name ("lstm", "gru", "rnn", ...); throws Error naming the value and the allowed ones.
 CellType parse_cell(const std::string& name);
 InputKind parse_input_kind(const std::string& name);
 OutputKind parse_output_kind(const std::string& name);
 DecoderMode parse_decoder_mode(const std::string& name);
+AttentionKind parse_attention(const std::string& name);
+BridgeKind parse_bridge(const std::string& name);
 
 // Everything that fixes the shapes of a Seq2Seq model. Encoder and decoder share cell,
 // hidden_size and layers (the decoder starts from the encoder's final states).
@@ -71,6 +82,21 @@ struct ModelConfig {
   // Longest target the decoder writes (repeat mode: the fixed output length, end token
   // included; teacher forcing: the default limit at inference).
   int max_target_length = 32;
+
+  // Attention over the encoder's outputs (teacher_forcing only); with input_feed, the decoder's
+  // layer-0 input at step t also holds the attentional vector of step t-1 (Luong et al. 2015).
+  AttentionKind attention = AttentionKind::none;
+  bool input_feed = false;
+
+  // A bidirectional encoder (PyTorch's bidirectional=True, tensors named ..._reverse): its
+  // outputs are [Ts, B, 2H] (forward and reverse directions concatenated), and the decoder
+  // starts from its final states through `bridge`.
+  bool bidirectional = false;
+  BridgeKind bridge = BridgeKind::sum;
+
+  // Dropout probability in [0, 1) between stacked layers (as torch.nn.LSTM(dropout=p)) and on
+  // the decoder's output before the head; training only.
+  double dropout = 0;
 
   // Throws Error naming the first field that is out of range and what is allowed.
   void validate() const;
