@@ -90,4 +90,29 @@ inline LaunchShape one_hot_gather_shape(std::size_t rows, int gate_width) {
   return s;
 }
 
+// One warp per row, kWarpRowsPerBlock rows per block: the row softmaxes (masked_softmax,
+// log_softmax) and additive attention's scores (a row there is one score, its lanes striding
+// the attention width). x = row groups, up to 2^31 - 1 blocks, so rows < 1.7e10.
+constexpr int kWarpLanes = 32;
+constexpr int kWarpRowsPerBlock = 8;
+inline LaunchShape warp_rows_shape(std::size_t rows) {
+  LaunchShape s;
+  s.block_x = kWarpLanes * kWarpRowsPerBlock;
+  s.grid_x = capped_blocks(std::max<std::size_t>(rows, 1), kWarpRowsPerBlock, kMaxGridX);
+  return s;
+}
+
+// beam_candidates: one block per source (x, grid-stride past the cap), its threads striding the
+// source's beams * V candidates. A block selects `count` candidates one after the other (each
+// round a block-wide maximum), so the count is capped: kMaxBeamCandidates rounds of
+// beams * V / kBeamThreads reads each.
+constexpr int kBeamThreads = 256;
+constexpr int kMaxBeamCandidates = 1024;
+inline LaunchShape beam_candidates_shape(int batch) {
+  LaunchShape s;
+  s.block_x = kBeamThreads;
+  s.grid_x = capped_blocks(static_cast<std::size_t>(std::max(batch, 1)), 1, kMaxBlocks);
+  return s;
+}
+
 }  // namespace s2s::cuda

@@ -3,20 +3,31 @@
 // passing the context's stream and, where a reduction needs it, the context's scratch.
 #include "cuda/cuda_ops.h"
 
+#include <cstdint>
+#include <limits>
 #include <memory>
+#include <string>
 
+#include "cuda/cuda_attention.h"
 #include "cuda/cuda_check.h"
 #include "cuda/cuda_device_scope.h"
 #include "cuda/cuda_devices.h"
 #include "cuda/cuda_gemm.h"
 #include "cuda/cuda_rnn.h"
 #include "kernels/adam_step.h"
+#include "kernels/additive_scores.h"
 #include "kernels/argmax.h"
+#include "kernels/beam_candidates.h"
 #include "kernels/bias_add.h"
 #include "kernels/clip_by_norm.h"
 #include "kernels/column_sum.h"
+#include "kernels/elementwise.h"
 #include "kernels/embedding.h"
 #include "kernels/global_norm.h"
+#include "kernels/launch_shape.h"
+#include "kernels/layout.h"
+#include "kernels/log_softmax.h"
+#include "kernels/masked_softmax.h"
 #include "kernels/mse.h"
 #include "kernels/repeat.h"
 #include "kernels/sgd_step.h"
@@ -136,6 +147,145 @@ void CudaOps::repeat_backward(const float* dout, int seq_len, int batch, int wid
   DeviceScope scope(context_.device());
   repeat_backward_cuda(dout, seq_len, batch, width, dx, mode == GradMode::accumulate,
                        context_.stream());
+}
+
+void CudaOps::attention_scores(const float* query, const float* keys, int query_len,
+                               int source_len, int batch, int width, float* scores) {
+  DeviceScope scope(context_.device());
+  attention_scores_cuda(context_, query, keys, query_len, source_len, batch, width, scores);
+}
+
+void CudaOps::attention_scores_backward(const float* query, const float* keys,
+                                        const float* dscores, int query_len, int source_len,
+                                        int batch, int width, float* dquery, float* dkeys,
+                                        GradMode mode) {
+  DeviceScope scope(context_.device());
+  attention_scores_backward_cuda(context_, query, keys, dscores, query_len, source_len, batch,
+                                 width, dquery, dkeys, mode);
+}
+
+void CudaOps::additive_scores(const float* query, const float* keys, const float* v,
+                              int query_len, int source_len, int batch, int width,
+                              float* scores) {
+  DeviceScope scope(context_.device());
+  additive_scores_cuda(AdditiveScoresArgs{query, keys, v, query_len, source_len, batch, width},
+                       scores, context_.stream());
+}
+
+void CudaOps::additive_scores_backward(const float* query, const float* keys, const float* v,
+                                       const float* dscores, int query_len, int source_len,
+                                       int batch, int width, float* dquery, float* dkeys,
+                                       float* dv, GradMode mode) {
+  DeviceScope scope(context_.device());
+  AdditiveScoresBackwardArgs args;
+  args.in = AdditiveScoresArgs{query, keys, v, query_len, source_len, batch, width};
+  args.dscores = dscores;
+  args.dquery = dquery;
+  args.dkeys = dkeys;
+  args.accumulate = mode == GradMode::accumulate;
+  const std::size_t bytes =
+      additive_scores_backward_scratch_bytes(query_len, batch, width, dv != nullptr);
+  void* scratch = bytes > 0 ? context_.scratch(bytes) : nullptr;
+  additive_scores_backward_cuda(args, dv, scratch, bytes, context_.stream());
+}
+
+void CudaOps::masked_softmax(const float* scores, const std::int32_t* source_lengths,
+                             int query_len, int source_len, int batch, float* weights) {
+  DeviceScope scope(context_.device());
+  masked_softmax_cuda(scores, source_lengths, query_len, source_len, batch, weights,
+                      context_.stream());
+}
+
+void CudaOps::masked_softmax_backward(const float* weights, const float* dweights,
+                                      const std::int32_t* source_lengths, int query_len,
+                                      int source_len, int batch, float* dscores) {
+  DeviceScope scope(context_.device());
+  masked_softmax_backward_cuda(weights, dweights, source_lengths, query_len, source_len, batch,
+                               dscores, context_.stream());
+}
+
+void CudaOps::attention_context(const float* weights, const float* values, int query_len,
+                                int source_len, int batch, int width, float* context) {
+  DeviceScope scope(context_.device());
+  attention_context_cuda(context_, weights, values, query_len, source_len, batch, width,
+                         context);
+}
+
+void CudaOps::attention_context_backward(const float* weights, const float* values,
+                                         const float* dcontext, int query_len, int source_len,
+                                         int batch, int width, float* dweights, float* dvalues,
+                                         GradMode mode) {
+  DeviceScope scope(context_.device());
+  attention_context_backward_cuda(context_, weights, values, dcontext, query_len, source_len,
+                                  batch, width, dweights, dvalues, mode);
+}
+
+void CudaOps::tanh_forward(const float* x, std::size_t n, float* y) {
+  DeviceScope scope(context_.device());
+  tanh_forward_cuda(x, n, y, context_.stream());
+}
+
+void CudaOps::tanh_backward(const float* y, const float* dy, std::size_t n, float* dx) {
+  DeviceScope scope(context_.device());
+  tanh_backward_cuda(y, dy, n, dx, context_.stream());
+}
+
+void CudaOps::concat_columns(const float* a, const float* b, int rows, int a_width, int b_width,
+                             float* out) {
+  DeviceScope scope(context_.device());
+  concat_columns_cuda(a, b, rows, a_width, b_width, out, context_.stream());
+}
+
+void CudaOps::split_columns(const float* dout, int rows, int a_width, int b_width, float* da,
+                            float* db, GradMode mode) {
+  DeviceScope scope(context_.device());
+  split_columns_cuda(dout, rows, a_width, b_width, da, db, mode == GradMode::accumulate,
+                     context_.stream());
+}
+
+void CudaOps::multiply(const float* x, const float* mask, std::size_t n, float* out) {
+  DeviceScope scope(context_.device());
+  multiply_cuda(x, mask, n, out, context_.stream());
+}
+
+void CudaOps::accumulate(const float* x, std::size_t n, float* y) {
+  DeviceScope scope(context_.device());
+  accumulate_cuda(x, n, y, context_.stream());
+}
+
+void CudaOps::reverse_sequences(const float* x, const std::int32_t* lengths, int seq_len,
+                                int batch, int width, float* out) {
+  DeviceScope scope(context_.device());
+  reverse_sequences_cuda(x, lengths, seq_len, batch, width, out, context_.stream());
+}
+
+void CudaOps::gather_rows(const float* x, const std::int32_t* index, int groups, int rows_in,
+                          int rows_out, int width, float* out) {
+  DeviceScope scope(context_.device());
+  gather_rows_cuda(x, index, groups, rows_in, rows_out, width, out, context_.stream());
+}
+
+void CudaOps::log_softmax(const float* logits, int n, int vocab, float* out) {
+  DeviceScope scope(context_.device());
+  log_softmax_cuda(logits, n, vocab, out, context_.stream());
+}
+
+void CudaOps::beam_candidates(const float* log_probs, const float* beam_scores, int batch,
+                              int beams, int vocab, int count, float* scores_out,
+                              std::int32_t* ids_out) {
+  // The kernel's limits (kernels/beam_candidates.h), said before anything is queued.
+  const long long candidates = static_cast<long long>(beams) * vocab;
+  if (candidates > std::numeric_limits<std::int32_t>::max())
+    throw Error("beam search on the cuda backend: " + std::to_string(beams) + " beams x " +
+                std::to_string(vocab) + " tokens = " + std::to_string(candidates) +
+                " candidates per source; at most 2147483647 are allowed (ids are int32)");
+  if (count > kMaxBeamCandidates)
+    throw Error("beam search on the cuda backend selects at most " +
+                std::to_string(kMaxBeamCandidates) + " candidates per source and step; " +
+                std::to_string(count) + " were asked for (use a smaller beam size)");
+  DeviceScope scope(context_.device());
+  beam_candidates_cuda(BeamCandidatesArgs{log_probs, beam_scores, batch, beams, vocab, count},
+                       scores_out, ids_out, context_.stream());
 }
 
 void CudaOps::global_norm(const float* x, std::size_t n, float* out) {

@@ -60,6 +60,53 @@ class CudaOps final : public Ops<float> {
   void repeat_backward(const float* dout, int seq_len, int batch, int width, float* dx,
                        GradMode mode) override;
 
+  // Attention (host/cuda/cuda_attention.cpp: strided batched GEMMs on the context's handle, so
+  // Precision::tf32 reaches them as it reaches linear's), its softmax and additive score
+  // (kernels/masked_softmax.h, kernels/additive_scores.h).
+  void attention_scores(const float* query, const float* keys, int query_len, int source_len,
+                        int batch, int width, float* scores) override;
+  void attention_scores_backward(const float* query, const float* keys, const float* dscores,
+                                 int query_len, int source_len, int batch, int width,
+                                 float* dquery, float* dkeys, GradMode mode) override;
+  void additive_scores(const float* query, const float* keys, const float* v, int query_len,
+                       int source_len, int batch, int width, float* scores) override;
+  void additive_scores_backward(const float* query, const float* keys, const float* v,
+                                const float* dscores, int query_len, int source_len, int batch,
+                                int width, float* dquery, float* dkeys, float* dv,
+                                GradMode mode) override;
+  void masked_softmax(const float* scores, const std::int32_t* source_lengths, int query_len,
+                      int source_len, int batch, float* weights) override;
+  void masked_softmax_backward(const float* weights, const float* dweights,
+                               const std::int32_t* source_lengths, int query_len,
+                               int source_len, int batch, float* dscores) override;
+  void attention_context(const float* weights, const float* values, int query_len,
+                         int source_len, int batch, int width, float* context) override;
+  void attention_context_backward(const float* weights, const float* values,
+                                  const float* dcontext, int query_len, int source_len,
+                                  int batch, int width, float* dweights, float* dvalues,
+                                  GradMode mode) override;
+
+  // Elementwise and layout (kernels/elementwise.h, kernels/layout.h).
+  void tanh_forward(const float* x, std::size_t n, float* y) override;
+  void tanh_backward(const float* y, const float* dy, std::size_t n, float* dx) override;
+  void concat_columns(const float* a, const float* b, int rows, int a_width, int b_width,
+                      float* out) override;
+  void split_columns(const float* dout, int rows, int a_width, int b_width, float* da,
+                     float* db, GradMode mode) override;
+  void multiply(const float* x, const float* mask, std::size_t n, float* out) override;
+  void accumulate(const float* x, std::size_t n, float* y) override;
+  void reverse_sequences(const float* x, const std::int32_t* lengths, int seq_len, int batch,
+                         int width, float* out) override;
+  void gather_rows(const float* x, const std::int32_t* index, int groups, int rows_in,
+                   int rows_out, int width, float* out) override;
+
+  // Decoding (kernels/log_softmax.h, kernels/beam_candidates.h). beam_candidates throws Error
+  // when count exceeds kMaxBeamCandidates (kernels/launch_shape.h) or beams * V does not fit
+  // an int32 id.
+  void log_softmax(const float* logits, int n, int vocab, float* out) override;
+  void beam_candidates(const float* log_probs, const float* beam_scores, int batch, int beams,
+                       int vocab, int count, float* scores_out, std::int32_t* ids_out) override;
+
   void global_norm(const float* x, std::size_t n, float* out) override;
   void clip_by_norm(float* x, std::size_t n, const float* norm, float max_norm) override;
   void sgd_step(float* params, const float* grads, float* velocity, std::size_t n, float lr,
