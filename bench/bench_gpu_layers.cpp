@@ -1,7 +1,9 @@
 // GPU cost of each layer op of the CUDA backend, and of a whole Seq2Seq training step, at the
 // shapes (H, B, T) of bench/peers/torch_lstm.py: (128, 128, 8), (128, 128, 2001),
-// (512, 64, 50), (1024, 256, 100). Built only with CUDA; run it on a GPU (it reports an error
-// and exits otherwise).
+// (512, 64, 50), (1024, 256, 100); attention forward + backward (dot and additive) at a pq-like
+// shape (B 32, Ts 201, Tq 101, H 128) and a short one; a beam-search step (log-softmax and
+// beam_candidates, B 32, K 5). Built only with CUDA; run it on a GPU (it reports an error and
+// exits otherwise).
 //
 // Timing: CUDA events recorded on the ops' own stream around each iteration (manual time, so
 // the host's queueing does not count, and the device's work does); the training step, which
@@ -231,6 +233,79 @@ void BM_train_step(benchmark::State& state, Shape shape) {
   time_on_stream(state, nullptr, flops, [&] { model.train_step(batch); });
 }
 
+// ---- attention and decoding (issue 13) --------------------------------------------------------
+
+// Attention over a batch: B sequences, Tq decoder steps, Ts source positions, width D (= H).
+struct AttentionShape {
+  int batch, query_len, source_len, width;
+};
+// pq-like: 32 sequences of 201 source and 101 target positions at H = 128; and a short one.
+const AttentionShape kAttentionShapes[] = {{32, 101, 201, 128}, {64, 20, 20, 256}};
+
+std::string attention_shape_name(const AttentionShape& s) {
+  return "/B:" + std::to_string(s.batch) + "/Tq:" + std::to_string(s.query_len) +
+         "/Ts:" + std::to_string(s.source_len) + "/D:" + std::to_string(s.width);
+}
+
+// One attention layer's core, forward and backward, as the model runs it: scores (dot: batched
+// GEMM; additive: the tanh kernel on already projected query and keys), masked softmax over
+// ragged source lengths, context (batched GEMM), then the three backwards (overwrite).
+// GFLOP/s counts the batched GEMMs only (2 forward, 4 backward, each 2 * B * Tq * Ts * D).
+void BM_attention(benchmark::State& state, bool additive, AttentionShape shape) {
+  const int B = shape.batch, Tq = shape.query_len, Ts = shape.source_len, D = shape.width;
+  const std::size_t query = static_cast<std::size_t>(Tq) * B * D;
+  const std::size_t source = static_cast<std::size_t>(Ts) * B * D;
+  const std::size_t scores = static_cast<std::size_t>(B) * Tq * Ts;
+  s2s::Rng rng(17);
+  s2s::Memory& memory = gpu().memory();
+  s2s::Buffer<float> q = device_random(rng, query, 1.0), m = device_random(rng, source, 1.0);
+  s2s::Buffer<float> v = device_random(rng, D, 0.1), dcontext = device_random(rng, query, 1.0);
+  s2s::Buffer<float> e(memory, scores), a(memory, scores), context(memory, query);
+  s2s::Buffer<float> da(memory, scores), de(memory, scores), dq(memory, query);
+  s2s::Buffer<float> dm(memory, source), dv(memory, D);
+  std::vector<std::int32_t> host_lengths(B);
+  for (auto& l : host_lengths) l = 1 + static_cast<std::int32_t>(rng.below(Ts));
+  host_lengths[0] = Ts;
+  s2s::Buffer<std::int32_t> lengths(memory, B);
+  lengths.upload(host_lengths);
+  const double gemm_flops = 2.0 * B * Tq * static_cast<double>(Ts) * D;
+  const auto over = s2s::GradMode::overwrite;
+  time_on_stream(state, gpu().context().stream(), (additive ? 3 : 6) * gemm_flops, [&] {
+    if (additive)
+      gpu().additive_scores(q.data(), m.data(), v.data(), Tq, Ts, B, D, e.data());
+    else
+      gpu().attention_scores(q.data(), m.data(), Tq, Ts, B, D, e.data());
+    gpu().masked_softmax(e.data(), lengths.data(), Tq, Ts, B, a.data());
+    gpu().attention_context(a.data(), m.data(), Tq, Ts, B, D, context.data());
+    gpu().attention_context_backward(a.data(), m.data(), dcontext.data(), Tq, Ts, B, D,
+                                     da.data(), dm.data(), over);
+    gpu().masked_softmax_backward(a.data(), da.data(), lengths.data(), Tq, Ts, B, de.data());
+    if (additive)
+      gpu().additive_scores_backward(q.data(), m.data(), v.data(), de.data(), Tq, Ts, B, D,
+                                     dq.data(), dm.data(), dv.data(), s2s::GradMode::accumulate);
+    else
+      gpu().attention_scores_backward(q.data(), m.data(), de.data(), Tq, Ts, B, D, dq.data(),
+                                      dm.data(), s2s::GradMode::accumulate);
+  });
+}
+
+// One beam-search step's device work over B sources x K beams: log-softmax of the logits
+// [B*K, V], then the 2K best candidates per source.
+void BM_beam_step(benchmark::State& state, int batch, int beams, int vocab) {
+  const std::size_t rows = static_cast<std::size_t>(batch) * beams;
+  s2s::Rng rng(19);
+  s2s::Memory& memory = gpu().memory();
+  s2s::Buffer<float> logits = device_random(rng, rows * vocab, 5.0);
+  s2s::Buffer<float> beam_scores = device_random(rng, rows, 3.0);
+  s2s::Buffer<float> log_probs(memory, rows * vocab), scores(memory, batch * 2 * beams);
+  s2s::Buffer<std::int32_t> ids(memory, batch * 2 * beams);
+  time_on_stream(state, gpu().context().stream(), 0, [&] {
+    gpu().log_softmax(logits.data(), static_cast<int>(rows), vocab, log_probs.data());
+    gpu().beam_candidates(log_probs.data(), beam_scores.data(), batch, beams, vocab, 2 * beams,
+                          scores.data(), ids.data());
+  });
+}
+
 std::string shape_name(const Shape& s) {
   return "/H:" + std::to_string(s.hidden) + "/B:" + std::to_string(s.batch) +
          "/T:" + std::to_string(s.steps);
@@ -268,6 +343,15 @@ void register_all() {
     add("gpu_norm_clip_adam" + suffix, BM_norm_and_adam, shape);
     add("gpu_train_step/lstm" + suffix, BM_train_step, shape);
   }
+  for (const AttentionShape& shape : kAttentionShapes) {
+    add("gpu_attention_forward_backward/dot" + attention_shape_name(shape), BM_attention, false,
+        shape);
+    add("gpu_attention_forward_backward/additive" + attention_shape_name(shape), BM_attention,
+        true, shape);
+  }
+  // pq's vocabulary (a dozen tokens) and a translation-sized one.
+  for (const int vocab : {13, 32000})
+    add("gpu_beam_step/B:32/K:5/V:" + std::to_string(vocab), BM_beam_step, 32, 5, vocab);
 }
 
 }  // namespace
