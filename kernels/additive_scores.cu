@@ -46,12 +46,11 @@ __global__ void additive_dkeys_kernel(AdditiveScoresBackwardArgs a, std::size_t 
 }  // namespace
 
 void additive_scores_cuda(const AdditiveScoresArgs& args, float* scores, Stream stream) {
-  const std::size_t count =
-      static_cast<std::size_t>(args.batch) * args.query_len * args.source_len;
+  const std::size_t count = static_cast<std::size_t>(args.batch) * args.query_len * args.source_len;
   if (count == 0 || args.width <= 0) return;
   const LaunchShape s = warp_rows_shape(count);
   additive_scores_kernel<<<detail::grid_of(s), detail::block_of(s), 0, stream>>>(args, count,
-                                                                               scores);
+                                                                                 scores);
   S2S_CUDA_CHECK_LAUNCH("additive_scores_kernel");
 }
 
@@ -77,13 +76,12 @@ void additive_scores_backward_cuda(AdditiveScoresBackwardArgs args, float* dv, v
   if (args.dquery != nullptr || args.dv_partial != nullptr) {
     const LaunchShape s = grid_stride_shape(query_count);
     additive_dquery_kernel<<<detail::grid_of(s), detail::block_of(s), 0, stream>>>(args,
-                                                                                 query_count);
+                                                                                   query_count);
     S2S_CUDA_CHECK_LAUNCH("additive_dquery_kernel");
   }
   if (args.dkeys != nullptr) {
     const LaunchShape s = grid_stride_shape(key_count);
-    additive_dkeys_kernel<<<detail::grid_of(s), detail::block_of(s), 0, stream>>>(args,
-                                                                                key_count);
+    additive_dkeys_kernel<<<detail::grid_of(s), detail::block_of(s), 0, stream>>>(args, key_count);
     S2S_CUDA_CHECK_LAUNCH("additive_dkeys_kernel");
   }
   if (dv != nullptr) {

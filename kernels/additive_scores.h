@@ -19,16 +19,16 @@
 namespace s2s::cuda {
 
 struct AdditiveScoresArgs {
-  const float* query = nullptr;  // [Tq, B, A]
-  const float* keys = nullptr;   // [Ts, B, A]
-  const float* v = nullptr;      // [A]
+  const float* query = nullptr;                             // [Tq, B, A]
+  const float* keys = nullptr;                              // [Ts, B, A]
+  const float* v = nullptr;                                 // [A]
   int query_len = 0, source_len = 0, batch = 0, width = 0;  // Tq, Ts, B, A
 };
 
 // The lane's part of score `out` (index (b * Tq + q) * Ts + s of [B, Tq, Ts]): the sum over
 // a = lane, lane + lanes, ... of v[a] * tanh(query[q, b, a] + keys[s, b, a]), in double.
-S2S_HOST_DEVICE double additive_score_lane(const AdditiveScoresArgs& a, std::size_t out,
-                                           int lane, int lanes) {
+S2S_HOST_DEVICE double additive_score_lane(const AdditiveScoresArgs& a, std::size_t out, int lane,
+                                           int lanes) {
   const std::size_t s = out % a.source_len;
   const std::size_t bq = out / a.source_len;
   const std::size_t q = bq % a.query_len;

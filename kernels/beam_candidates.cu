@@ -41,8 +41,8 @@ __global__ void beam_candidates_kernel(BeamCandidatesArgs a, float* scores_out,
       }
       __syncthreads();
       if (warp == 0) {
-        BeamPick best = lane < kBeamWarps ? BeamPick{warp_scores[lane], warp_ids[lane]}
-                                          : BeamPick{0.0f, -1};
+        BeamPick best =
+            lane < kBeamWarps ? BeamPick{warp_scores[lane], warp_ids[lane]} : BeamPick{0.0f, -1};
         best = warp_best_to_lane0(best);
         if (lane == 0) {
           chosen = best;
@@ -61,12 +61,12 @@ __global__ void beam_candidates_kernel(BeamCandidatesArgs a, float* scores_out,
 
 }  // namespace
 
-void beam_candidates_cuda(const BeamCandidatesArgs& args, float* scores_out,
-                          std::int32_t* ids_out, Stream stream) {
+void beam_candidates_cuda(const BeamCandidatesArgs& args, float* scores_out, std::int32_t* ids_out,
+                          Stream stream) {
   if (args.batch <= 0 || args.count <= 0) return;
   const LaunchShape s = beam_candidates_shape(args.batch);
-  beam_candidates_kernel<<<detail::grid_of(s), detail::block_of(s), 0, stream>>>(
-      args, scores_out, ids_out);
+  beam_candidates_kernel<<<detail::grid_of(s), detail::block_of(s), 0, stream>>>(args, scores_out,
+                                                                                 ids_out);
   S2S_CUDA_CHECK_LAUNCH("beam_candidates_kernel");
 }
 

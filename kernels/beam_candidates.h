@@ -54,8 +54,8 @@ struct BeamPick {
 
 // The best of source b's candidates first, first + stride, ... that rank after `previous`
 // (all of them when previous.id < 0); id -1 when there is none.
-S2S_HOST_DEVICE BeamPick beam_best_after(const BeamCandidatesArgs& a, int b, int first,
-                                         int stride, BeamPick previous) {
+S2S_HOST_DEVICE BeamPick beam_best_after(const BeamCandidatesArgs& a, int b, int first, int stride,
+                                         BeamPick previous) {
   BeamPick best{0.0f, -1};
   const int candidates = a.beams * a.vocab;
   for (int id = first; id < candidates; id += stride) {
@@ -69,7 +69,7 @@ S2S_HOST_DEVICE BeamPick beam_best_after(const BeamCandidatesArgs& a, int b, int
 
 // scores_out [B, count], ids_out [B, count]; device memory. The caller has checked
 // count <= kMaxBeamCandidates, count <= beams * V and beams * V < 2^31.
-void beam_candidates_cuda(const BeamCandidatesArgs& args, float* scores_out,
-                          std::int32_t* ids_out, Stream stream);
+void beam_candidates_cuda(const BeamCandidatesArgs& args, float* scores_out, std::int32_t* ids_out,
+                          Stream stream);
 
 }  // namespace s2s::cuda

@@ -9,7 +9,7 @@
 namespace s2s::cuda {
 namespace {
 
-#define S2S_GRID_STRIDE(idx, n)                                                          \
+#define S2S_GRID_STRIDE(idx, n)                                                           \
   for (std::size_t idx = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; \
        idx < (n); idx += static_cast<std::size_t>(gridDim.x) * blockDim.x)
 
@@ -39,11 +39,9 @@ void tanh_forward_cuda(const float* x, std::size_t n, float* y, Stream stream) {
   S2S_CUDA_CHECK_LAUNCH("tanh_forward_kernel");
 }
 
-void tanh_backward_cuda(const float* y, const float* dy, std::size_t n, float* dx,
-                        Stream stream) {
+void tanh_backward_cuda(const float* y, const float* dy, std::size_t n, float* dx, Stream stream) {
   if (n == 0) return;
-  tanh_backward_kernel<<<detail::grid_for(n), detail::kThreadsPerBlock, 0, stream>>>(y, dy, n,
-                                                                                     dx);
+  tanh_backward_kernel<<<detail::grid_for(n), detail::kThreadsPerBlock, 0, stream>>>(y, dy, n, dx);
   S2S_CUDA_CHECK_LAUNCH("tanh_backward_kernel");
 }
 

@@ -8,7 +8,7 @@
 namespace s2s::cuda {
 namespace {
 
-#define S2S_GRID_STRIDE(idx, n)                                                          \
+#define S2S_GRID_STRIDE(idx, n)                                                           \
   for (std::size_t idx = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; \
        idx < (n); idx += static_cast<std::size_t>(gridDim.x) * blockDim.x)
 
@@ -45,8 +45,8 @@ void concat_columns_cuda(const float* a, const float* b, int rows, int a_width, 
   S2S_CUDA_CHECK_LAUNCH("concat_columns_kernel");
 }
 
-void split_columns_cuda(const float* dout, int rows, int a_width, int b_width, float* da,
-                        float* db, bool accumulate, Stream stream) {
+void split_columns_cuda(const float* dout, int rows, int a_width, int b_width, float* da, float* db,
+                        bool accumulate, Stream stream) {
   const std::size_t n = static_cast<std::size_t>(rows) * (a_width + b_width);
   if (n == 0 || (da == nullptr && db == nullptr)) return;
   split_columns_kernel<<<detail::grid_for(n), detail::kThreadsPerBlock, 0, stream>>>(

@@ -13,13 +13,13 @@
 namespace s2s::cuda {
 
 // out[r, :] = [a[r, :], b[r, :]]; idx over rows * (a_width + b_width).
-S2S_HOST_DEVICE void concat_columns_unit(const float* a, const float* b, int a_width,
-                                         int b_width, float* out, std::size_t idx) {
+S2S_HOST_DEVICE void concat_columns_unit(const float* a, const float* b, int a_width, int b_width,
+                                         float* out, std::size_t idx) {
   const std::size_t width = static_cast<std::size_t>(a_width) + b_width;
   const std::size_t r = idx / width;
   const std::size_t c = idx - r * width;
-  out[idx] = c < static_cast<std::size_t>(a_width) ? a[r * a_width + c]
-                                                   : b[r * b_width + (c - a_width)];
+  out[idx] =
+      c < static_cast<std::size_t>(a_width) ? a[r * a_width + c] : b[r * b_width + (c - a_width)];
 }
 
 // dout[r, c] goes to da[r, c] (c < a_width) or db[r, c - a_width]: written or added; a null
@@ -36,8 +36,8 @@ S2S_HOST_DEVICE void split_columns_unit(const float* dout, int a_width, int b_wi
 }
 
 // out[t, b, :] = x[lengths[b] - 1 - t, b, :] for t < lengths[b], 0 past it; idx over T * B * X.
-S2S_HOST_DEVICE void reverse_sequences_unit(const float* x, const std::int32_t* lengths,
-                                            int batch, int width, float* out, std::size_t idx) {
+S2S_HOST_DEVICE void reverse_sequences_unit(const float* x, const std::int32_t* lengths, int batch,
+                                            int width, float* out, std::size_t idx) {
   const std::size_t column = idx % width;
   const std::size_t tb = idx / width;
   const std::size_t b = tb % batch;
@@ -60,8 +60,8 @@ S2S_HOST_DEVICE void gather_rows_unit(const float* x, const std::int32_t* index,
 // memory; accumulate = (mode == GradMode::accumulate).
 void concat_columns_cuda(const float* a, const float* b, int rows, int a_width, int b_width,
                          float* out, Stream stream);
-void split_columns_cuda(const float* dout, int rows, int a_width, int b_width, float* da,
-                        float* db, bool accumulate, Stream stream);
+void split_columns_cuda(const float* dout, int rows, int a_width, int b_width, float* da, float* db,
+                        bool accumulate, Stream stream);
 void reverse_sequences_cuda(const float* x, const std::int32_t* lengths, int seq_len, int batch,
                             int width, float* out, Stream stream);
 void gather_rows_cuda(const float* x, const std::int32_t* index, int groups, int rows_in,

@@ -36,8 +36,8 @@ __global__ void masked_softmax_backward_kernel(const float* weights, const float
        row < rows; row += static_cast<std::size_t>(gridDim.x) * kWarpRowsPerBlock) {
     const int length = lengths[row / Tq];
     const std::size_t offset = row * Ts;
-    const double dot = detail::warp_sum(masked_softmax_lane_dot(
-        weights + offset, dweights + offset, length, lane, detail::kWarpSize));
+    const double dot = detail::warp_sum(masked_softmax_lane_dot(weights + offset, dweights + offset,
+                                                                length, lane, detail::kWarpSize));
     masked_softmax_backward_lane_write(weights + offset, dweights + offset, length, Ts, dot,
                                        dscores + offset, lane, detail::kWarpSize);
   }
@@ -56,8 +56,8 @@ void masked_softmax_cuda(const float* scores, const std::int32_t* source_lengths
 }
 
 void masked_softmax_backward_cuda(const float* weights, const float* dweights,
-                                  const std::int32_t* source_lengths, int query_len,
-                                  int source_len, int batch, float* dscores, Stream stream) {
+                                  const std::int32_t* source_lengths, int query_len, int source_len,
+                                  int batch, float* dscores, Stream stream) {
   const std::size_t rows = static_cast<std::size_t>(batch) * query_len;
   if (rows == 0 || source_len <= 0) return;
   const LaunchShape s = warp_rows_shape(rows);

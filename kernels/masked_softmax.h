@@ -17,7 +17,7 @@ void masked_softmax_cuda(const float* scores, const std::int32_t* source_lengths
 // dscores = weights * (dweights - sum_s weights * dweights) (sum over s < length, in double),
 // overwritten, 0 at the padded positions.
 void masked_softmax_backward_cuda(const float* weights, const float* dweights,
-                                  const std::int32_t* source_lengths, int query_len,
-                                  int source_len, int batch, float* dscores, Stream stream);
+                                  const std::int32_t* source_lengths, int query_len, int source_len,
+                                  int batch, float* dscores, Stream stream);
 
 }  // namespace s2s::cuda

@@ -37,9 +37,9 @@ S2S_HOST_DEVICE void masked_softmax_lane_write(const float* row, int length, int
                                                int lane, int lanes) {
   const double inverse = 1.0 / sum_exp;
   for (int s = lane; s < width; s += lanes)
-    weights[s] = s < length ? static_cast<float>(static_cast<double>(expf(row[s] - row_max)) *
-                                                 inverse)
-                            : 0.0f;
+    weights[s] = s < length
+                     ? static_cast<float>(static_cast<double>(expf(row[s] - row_max)) * inverse)
+                     : 0.0f;
 }
 
 // This lane's part of sum_s weights[s] * dweights[s], s < length.
@@ -52,10 +52,9 @@ S2S_HOST_DEVICE double masked_softmax_lane_dot(const float* weights, const float
 }
 
 // dscores[s] = weights[s] * (dweights[s] - dot) for s < length, 0 past it.
-S2S_HOST_DEVICE void masked_softmax_backward_lane_write(const float* weights,
-                                                        const float* dweights, int length,
-                                                        int width, double dot, float* dscores,
-                                                        int lane, int lanes) {
+S2S_HOST_DEVICE void masked_softmax_backward_lane_write(const float* weights, const float* dweights,
+                                                        int length, int width, double dot,
+                                                        float* dscores, int lane, int lanes) {
   for (int s = lane; s < width; s += lanes)
     dscores[s] = s < length ? static_cast<float>(static_cast<double>(weights[s]) *
                                                  (static_cast<double>(dweights[s]) - dot))

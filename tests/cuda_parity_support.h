@@ -40,8 +40,8 @@ inline std::uint64_t fresh_seed() {
 }
 
 inline std::string seed_text(std::uint64_t seed) {
-  return "random seed " + std::to_string(seed) + " (repeat with S2S_TEST_SEED=" +
-         std::to_string(seed) + ")";
+  return "random seed " + std::to_string(seed) +
+         " (repeat with S2S_TEST_SEED=" + std::to_string(seed) + ")";
 }
 
 inline std::vector<double> uniform(std::size_t n, Rng& rng, double low = -1.0, double high = 1.0) {
@@ -67,8 +67,8 @@ inline std::vector<std::int32_t> random_lengths(int batch, int seq_len, Rng& rng
   return lengths;
 }
 
-inline void expect_close(const std::vector<double>& got, const std::vector<double>& ref, Tolerance tol,
-                  const std::string& what) {
+inline void expect_close(const std::vector<double>& got, const std::vector<double>& ref,
+                         Tolerance tol, const std::string& what) {
   ASSERT_EQ(got.size(), ref.size()) << what;
   double scale = 1.0;
   for (double r : ref)
@@ -79,7 +79,7 @@ inline void expect_close(const std::vector<double>& got, const std::vector<doubl
   for (std::size_t i = 0; i < got.size(); ++i) {
     const double allowed = tol.atol * scale + tol.rtol * std::abs(ref[i]);
     const double error = std::abs(got[i] - ref[i]);
-    const bool ok = std::isnan(ref[i]) ? std::isnan(got[i])
+    const bool ok = std::isnan(ref[i])   ? std::isnan(got[i])
                     : std::isinf(ref[i]) ? got[i] == ref[i]
                                          : error <= allowed;
     if (std::isfinite(error)) worst = std::max(worst, error / std::max(allowed, 1e-300));
@@ -122,9 +122,7 @@ class CudaParity : public ::testing::Test {
     b.upload(values);
     return b;
   }
-  Buffer<float> upload_float(const std::vector<double>& values) {
-    return upload(to_float(values));
-  }
+  Buffer<float> upload_float(const std::vector<double>& values) { return upload(to_float(values)); }
   // Data of a buffer, or null for an empty one (a nullable argument left out).
   template <typename T>
   static T* data_or_null(Buffer<T>& b) {

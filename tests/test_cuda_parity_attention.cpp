@@ -48,6 +48,12 @@ constexpr GradMode kAcc = GradMode::accumulate;
 
 const char* mode_name(GradMode mode) { return mode == kAcc ? " accumulate" : " overwrite"; }
 
+// Random values that float represents exactly, so the float64 reference and the GPU start from
+// the same inputs and a tolerance measures only the GPU's arithmetic.
+std::vector<double> exact_uniform(std::size_t n, Rng& rng, double low = -1.0, double high = 1.0) {
+  return to_double(to_float(uniform(n, rng, low, high)));
+}
+
 template <typename T>
 T* or_null(std::vector<T>& v) {
   return v.empty() ? nullptr : v.data();
@@ -69,8 +75,8 @@ class CudaAttentionParity : public CudaParity {
 struct AttentionShape {
   int query_len, source_len, batch, width;
 };
-const AttentionShape kAttentionShapes[] = {{1, 1, 1, 1},    {3, 5, 2, 7},   {7, 33, 5, 31},
-                                           {17, 9, 4, 257}, {101, 201, 3, 128}};
+const AttentionShape kAttentionShapes[] = {
+    {1, 1, 1, 1}, {3, 5, 2, 7}, {7, 33, 5, 31}, {17, 9, 4, 257}, {101, 201, 3, 128}};
 
 std::string describe(const AttentionShape& s) {
   return "Tq " + std::to_string(s.query_len) + " Ts " + std::to_string(s.source_len) + " B " +
@@ -87,7 +93,8 @@ std::size_t score_size(const AttentionShape& s) {
   return static_cast<std::size_t>(s.batch) * s.query_len * s.source_len;
 }
 
-// ---- attention GEMMs ------------------------------------------------------------------------------
+// ---- attention GEMMs
+// ------------------------------------------------------------------------------
 
 TEST_F(CudaAttentionParity, AttentionScoresMatchTheCpuReference) {
   SCOPED_TRACE(seed_text(seed_));
@@ -96,11 +103,12 @@ TEST_F(CudaAttentionParity, AttentionScoresMatchTheCpuReference) {
     for (const GradMode mode : {kOver, kAcc})
       for (const bool want_dkeys : {true, false}) {
         SCOPED_TRACE(describe(s) + mode_name(mode) + (want_dkeys ? "" : " dkeys null"));
-        const auto query = uniform(query_size(s), rng), keys = uniform(source_size(s), rng),
-                   dscores = uniform(score_size(s), rng);
-        const auto dq0 = mode == kAcc ? uniform(query_size(s), rng)
+        const auto query = exact_uniform(query_size(s), rng),
+                   keys = exact_uniform(source_size(s), rng),
+                   dscores = exact_uniform(score_size(s), rng);
+        const auto dq0 = mode == kAcc ? exact_uniform(query_size(s), rng)
                                       : std::vector<double>(query_size(s), 7.0);
-        const auto dk0 = mode == kAcc ? uniform(source_size(s), rng)
+        const auto dk0 = mode == kAcc ? exact_uniform(source_size(s), rng)
                                       : std::vector<double>(source_size(s), 7.0);
         std::vector<double> scores(score_size(s)), dq = dq0,
                                                    dk = want_dkeys ? dk0 : std::vector<double>();
@@ -120,8 +128,10 @@ TEST_F(CudaAttentionParity, AttentionScoresMatchTheCpuReference) {
                                         want_dkeys ? d_dk.data() : nullptr, mode);
         expect_close(to_double(d_scores.download()), scores, kAttentionGemmTol, "scores");
         expect_close(to_double(d_dq.download()), dq, kAttentionGemmTol, "dquery");
-        if (want_dkeys) expect_close(to_double(d_dk.download()), dk, kAttentionGemmTol, "dkeys");
-        else EXPECT_TRUE(bitwise_equal(d_dk.download(), to_float(dk0))) << "dkeys null: untouched";
+        if (want_dkeys)
+          expect_close(to_double(d_dk.download()), dk, kAttentionGemmTol, "dkeys");
+        else
+          EXPECT_TRUE(bitwise_equal(d_dk.download(), to_float(dk0))) << "dkeys null: untouched";
       }
 }
 
@@ -132,14 +142,15 @@ TEST_F(CudaAttentionParity, AttentionContextMatchesTheCpuReference) {
     for (const GradMode mode : {kOver, kAcc})
       for (const bool want_dweights : {true, false}) {
         SCOPED_TRACE(describe(s) + mode_name(mode) + (want_dweights ? "" : " dweights null"));
-        const auto weights = uniform(score_size(s), rng, 0.0, 1.0),
-                   values = uniform(source_size(s), rng), dcontext = uniform(query_size(s), rng);
-        const auto dv0 = mode == kAcc ? uniform(source_size(s), rng)
+        const auto weights = exact_uniform(score_size(s), rng, 0.0, 1.0),
+                   values = exact_uniform(source_size(s), rng),
+                   dcontext = exact_uniform(query_size(s), rng);
+        const auto dv0 = mode == kAcc ? exact_uniform(source_size(s), rng)
                                       : std::vector<double>(source_size(s), 7.0);
-        std::vector<double> context(query_size(s)),
-            dweights(want_dweights ? score_size(s) : 0), dvalues = dv0;
-        cpu64_->attention_context(weights.data(), values.data(), s.query_len, s.source_len,
-                                  s.batch, s.width, context.data());
+        std::vector<double> context(query_size(s)), dweights(want_dweights ? score_size(s) : 0),
+            dvalues = dv0;
+        cpu64_->attention_context(weights.data(), values.data(), s.query_len, s.source_len, s.batch,
+                                  s.width, context.data());
         cpu64_->attention_context_backward(weights.data(), values.data(), dcontext.data(),
                                            s.query_len, s.source_len, s.batch, s.width,
                                            or_null(dweights), dvalues.data(), mode);
@@ -165,17 +176,17 @@ TEST_F(CudaAttentionParity, Tf32PrecisionReachesTheAttentionGemms) {
   SCOPED_TRACE(seed_text(seed_));
   Rng rng(seed_);
   const AttentionShape s{256, 256, 2, 1024};
-  const auto query = uniform(query_size(s), rng), keys = uniform(source_size(s), rng);
+  const auto query = exact_uniform(query_size(s), rng), keys = exact_uniform(source_size(s), rng);
   std::vector<double> scores(score_size(s));
-  cpu64_->attention_scores(query.data(), keys.data(), s.query_len, s.source_len, s.batch,
-                           s.width, scores.data());
+  cpu64_->attention_scores(query.data(), keys.data(), s.query_len, s.source_len, s.batch, s.width,
+                           scores.data());
   auto run = [&](Ops<float>& ops) {
     Buffer<float> d_query(ops.memory(), query.size()), d_keys(ops.memory(), keys.size()),
         d_scores(ops.memory(), scores.size());
     d_query.upload(to_float(query));
     d_keys.upload(to_float(keys));
-    ops.attention_scores(d_query.data(), d_keys.data(), s.query_len, s.source_len, s.batch,
-                         s.width, d_scores.data());
+    ops.attention_scores(d_query.data(), d_keys.data(), s.query_len, s.source_len, s.batch, s.width,
+                         d_scores.data());
     return d_scores.download();
   };
   auto tf32 = make_cuda_ops(0, Precision::tf32);
@@ -185,7 +196,8 @@ TEST_F(CudaAttentionParity, Tf32PrecisionReachesTheAttentionGemms) {
   EXPECT_FALSE(bitwise_equal(fast, exact)) << "tf32 gave exactly the float32 results";
 }
 
-// ---- masked softmax and additive scores ----------------------------------------------------------
+// ---- masked softmax and additive scores
+// ----------------------------------------------------------
 
 TEST_F(CudaAttentionParity, MaskedSoftmaxMatchesTheCpuReferenceWithNaNAtPaddedPositions) {
   SCOPED_TRACE(seed_text(seed_));
@@ -193,13 +205,13 @@ TEST_F(CudaAttentionParity, MaskedSoftmaxMatchesTheCpuReferenceWithNaNAtPaddedPo
   for (const AttentionShape& s : kAttentionShapes) {
     SCOPED_TRACE(describe(s));
     const auto lengths = random_lengths(s.batch, s.source_len, rng);
-    auto scores = uniform(score_size(s), rng, -30.0, 30.0);
+    auto scores = exact_uniform(score_size(s), rng, -30.0, 30.0);
     for (int b = 0; b < s.batch; ++b)
       for (int q = 0; q < s.query_len; ++q)
         for (int k = lengths[b]; k < s.source_len; ++k)
           scores[(static_cast<std::size_t>(b) * s.query_len + q) * s.source_len + k] =
               std::numeric_limits<double>::quiet_NaN();
-    const auto dweights = uniform(score_size(s), rng);
+    const auto dweights = exact_uniform(score_size(s), rng);
     std::vector<double> weights(score_size(s)), dscores(score_size(s));
     cpu64_->masked_softmax(scores.data(), lengths.data(), s.query_len, s.source_len, s.batch,
                            weights.data());
@@ -228,10 +240,11 @@ TEST_F(CudaAttentionParity, AdditiveScoresMatchTheCpuReferenceInBothModes) {
     for (const GradMode mode : {kOver, kAcc})
       for (const int nulls : {0, 1, 2}) {  // 1: dquery null, 2: dkeys and dv null
         SCOPED_TRACE(describe(s) + mode_name(mode) + " nulls " + std::to_string(nulls));
-        const auto query = uniform(query_size(s), rng), keys = uniform(source_size(s), rng),
-                   v = uniform(s.width, rng), dscores = uniform(score_size(s), rng);
+        const auto query = exact_uniform(query_size(s), rng),
+                   keys = exact_uniform(source_size(s), rng), v = exact_uniform(s.width, rng),
+                   dscores = exact_uniform(score_size(s), rng);
         auto start = [&](std::size_t n) {
-          return mode == kAcc ? uniform(n, rng) : std::vector<double>(n, 7.0);
+          return mode == kAcc ? exact_uniform(n, rng) : std::vector<double>(n, 7.0);
         };
         const auto dq0 = start(query_size(s)), dk0 = start(source_size(s)), dv0 = start(s.width);
         std::vector<double> scores(score_size(s)), dq = nulls == 1 ? std::vector<double>() : dq0,
@@ -240,19 +253,18 @@ TEST_F(CudaAttentionParity, AdditiveScoresMatchTheCpuReferenceInBothModes) {
         cpu64_->additive_scores(query.data(), keys.data(), v.data(), s.query_len, s.source_len,
                                 s.batch, s.width, scores.data());
         cpu64_->additive_scores_backward(query.data(), keys.data(), v.data(), dscores.data(),
-                                         s.query_len, s.source_len, s.batch, s.width,
-                                         or_null(dq), or_null(dk), or_null(dv), mode);
+                                         s.query_len, s.source_len, s.batch, s.width, or_null(dq),
+                                         or_null(dk), or_null(dv), mode);
 
         Buffer<float> d_query = upload_float(query), d_keys = upload_float(keys),
                       d_v = upload_float(v), d_dscores = upload_float(dscores),
                       d_scores(device(), scores.size()), d_dq = upload_float(dq),
                       d_dk = upload_float(dk), d_dv = upload_float(dv);
-        gpu_->additive_scores(d_query.data(), d_keys.data(), d_v.data(), s.query_len,
-                              s.source_len, s.batch, s.width, d_scores.data());
-        gpu_->additive_scores_backward(d_query.data(), d_keys.data(), d_v.data(),
-                                       d_dscores.data(), s.query_len, s.source_len, s.batch,
-                                       s.width, data_or_null(d_dq), data_or_null(d_dk),
-                                       data_or_null(d_dv), mode);
+        gpu_->additive_scores(d_query.data(), d_keys.data(), d_v.data(), s.query_len, s.source_len,
+                              s.batch, s.width, d_scores.data());
+        gpu_->additive_scores_backward(
+            d_query.data(), d_keys.data(), d_v.data(), d_dscores.data(), s.query_len, s.source_len,
+            s.batch, s.width, data_or_null(d_dq), data_or_null(d_dk), data_or_null(d_dv), mode);
         expect_close(to_double(d_scores.download()), scores, kAdditiveTol, "scores");
         expect_close(to_double(d_dq.download()), dq, kAdditiveTol, "dquery");
         expect_close(to_double(d_dk.download()), dk, kAdditiveTol, "dkeys");
@@ -266,21 +278,21 @@ TEST_F(CudaAttentionParity, RepeatedAttentionBackwardIsBitIdentical) {
   Rng rng(seed_);
   const AttentionShape s{101, 201, 3, 128};
   const auto lengths = random_lengths(s.batch, s.source_len, rng);
-  Buffer<float> d_query = upload_float(uniform(query_size(s), rng)),
-                d_keys = upload_float(uniform(source_size(s), rng)),
-                d_v = upload_float(uniform(s.width, rng)),
-                d_dweights = upload_float(uniform(score_size(s), rng));
+  Buffer<float> d_query = upload_float(exact_uniform(query_size(s), rng)),
+                d_keys = upload_float(exact_uniform(source_size(s), rng)),
+                d_v = upload_float(exact_uniform(s.width, rng)),
+                d_dweights = upload_float(exact_uniform(score_size(s), rng));
   Buffer<std::int32_t> d_lengths = upload(lengths);
   auto run = [&]() {
     Buffer<float> scores(device(), score_size(s)), weights(device(), score_size(s)),
-        dscores(device(), score_size(s)), dq(device(), query_size(s)),
-        dk(device(), source_size(s)), dv(device(), s.width);
+        dscores(device(), score_size(s)), dq(device(), query_size(s)), dk(device(), source_size(s)),
+        dv(device(), s.width);
     gpu_->additive_scores(d_query.data(), d_keys.data(), d_v.data(), s.query_len, s.source_len,
                           s.batch, s.width, scores.data());
     gpu_->masked_softmax(scores.data(), d_lengths.data(), s.query_len, s.source_len, s.batch,
                          weights.data());
-    gpu_->masked_softmax_backward(weights.data(), d_dweights.data(), d_lengths.data(),
-                                  s.query_len, s.source_len, s.batch, dscores.data());
+    gpu_->masked_softmax_backward(weights.data(), d_dweights.data(), d_lengths.data(), s.query_len,
+                                  s.source_len, s.batch, dscores.data());
     gpu_->additive_scores_backward(d_query.data(), d_keys.data(), d_v.data(), dscores.data(),
                                    s.query_len, s.source_len, s.batch, s.width, dq.data(),
                                    dk.data(), dv.data(), kOver);
@@ -294,14 +306,15 @@ TEST_F(CudaAttentionParity, RepeatedAttentionBackwardIsBitIdentical) {
   EXPECT_TRUE(bitwise_equal(run(), run()));
 }
 
-// ---- elementwise and layout ------------------------------------------------------------------------
+// ---- elementwise and layout
+// ------------------------------------------------------------------------
 
 TEST_F(CudaAttentionParity, ElementwiseOpsMatchTheCpuReference) {
   SCOPED_TRACE(seed_text(seed_));
   Rng rng(seed_);
   for (const std::size_t n : {std::size_t{1}, std::size_t{33}, std::size_t{100003}}) {
     SCOPED_TRACE("n " + std::to_string(n));
-    const auto x = uniform(n, rng, -4.0, 4.0), dy = uniform(n, rng);
+    const auto x = exact_uniform(n, rng, -4.0, 4.0), dy = exact_uniform(n, rng);
     std::vector<double> y(n), dx(n);
     cpu64_->tanh_forward(x.data(), n, y.data());
     Buffer<float> d_x = upload_float(x), d_dy = upload_float(dy), d_y(device(), n);
@@ -351,34 +364,30 @@ TEST_F(CudaAttentionParity, LayoutOpsEqualTheCpuReference) {
       Buffer<float> d_a = upload(a), d_b = upload(b), d_out(device(), n), d_dout = upload(dout),
                     d_da = upload(da0), d_db = upload(db0);
       gpu_->concat_columns(d_a.data(), d_b.data(), s.rows, s.a_width, s.b_width, d_out.data());
-      gpu_->split_columns(d_dout.data(), s.rows, s.a_width, s.b_width, d_da.data(), nullptr,
-                          mode);
+      gpu_->split_columns(d_dout.data(), s.rows, s.a_width, s.b_width, d_da.data(), nullptr, mode);
       EXPECT_TRUE(bitwise_equal(d_out.download(), out)) << "concat_columns";
       EXPECT_TRUE(bitwise_equal(d_da.download(), da)) << "split_columns da";
       EXPECT_TRUE(bitwise_equal(d_db.download(), db0)) << "split_columns: db null, untouched";
       cpu32_->split_columns(dout.data(), s.rows, s.a_width, s.b_width, nullptr, db.data(), mode);
-      gpu_->split_columns(d_dout.data(), s.rows, s.a_width, s.b_width, nullptr, d_db.data(),
-                          mode);
+      gpu_->split_columns(d_dout.data(), s.rows, s.a_width, s.b_width, nullptr, d_db.data(), mode);
       EXPECT_TRUE(bitwise_equal(d_db.download(), db)) << "split_columns db";
     }
 
   struct SequenceShape {
     int steps, batch, width;
   };
-  for (const SequenceShape s : {SequenceShape{1, 1, 1}, SequenceShape{9, 5, 33},
-                                SequenceShape{201, 32, 256}}) {
+  for (const SequenceShape s :
+       {SequenceShape{1, 1, 1}, SequenceShape{9, 5, 33}, SequenceShape{201, 32, 256}}) {
     SCOPED_TRACE("T " + std::to_string(s.steps) + " B " + std::to_string(s.batch) + " X " +
                  std::to_string(s.width));
     const auto lengths = random_lengths(s.batch, s.steps, rng);
     const std::size_t n = static_cast<std::size_t>(s.steps) * s.batch * s.width;
     const auto x = to_float(uniform(n, rng));
     std::vector<float> reversed(n);
-    cpu32_->reverse_sequences(x.data(), lengths.data(), s.steps, s.batch, s.width,
-                              reversed.data());
+    cpu32_->reverse_sequences(x.data(), lengths.data(), s.steps, s.batch, s.width, reversed.data());
     Buffer<float> d_x = upload(x), d_out(device(), n);
     Buffer<std::int32_t> d_lengths = upload(lengths);
-    gpu_->reverse_sequences(d_x.data(), d_lengths.data(), s.steps, s.batch, s.width,
-                            d_out.data());
+    gpu_->reverse_sequences(d_x.data(), d_lengths.data(), s.steps, s.batch, s.width, d_out.data());
     EXPECT_TRUE(bitwise_equal(d_out.download(), reversed)) << "reverse_sequences";
 
     // gather_rows as beam search uses it: [T, B, X] expanded to [T, B*K, X], K = 3.
@@ -396,7 +405,8 @@ TEST_F(CudaAttentionParity, LayoutOpsEqualTheCpuReference) {
   }
 }
 
-// ---- decoding ---------------------------------------------------------------------------------------
+// ---- decoding
+// ---------------------------------------------------------------------------------------
 
 TEST_F(CudaAttentionParity, LogSoftmaxMatchesTheCpuReferenceAlsoInPlace) {
   SCOPED_TRACE(seed_text(seed_));
@@ -407,7 +417,7 @@ TEST_F(CudaAttentionParity, LogSoftmaxMatchesTheCpuReferenceAlsoInPlace) {
   for (const Shape s : {Shape{1, 1}, Shape{7, 33}, Shape{96, 30000}, Shape{3000, 13}}) {
     SCOPED_TRACE("n " + std::to_string(s.n) + " vocab " + std::to_string(s.vocab));
     const std::size_t size = static_cast<std::size_t>(s.n) * s.vocab;
-    const auto logits = uniform(size, rng, -20.0, 20.0);
+    const auto logits = exact_uniform(size, rng, -20.0, 20.0);
     std::vector<double> out(size);
     cpu64_->log_softmax(logits.data(), s.n, s.vocab, out.data());
     Buffer<float> d_logits = upload_float(logits), d_out(device(), size);
@@ -455,8 +465,7 @@ TEST_F(CudaAttentionParity, BeamCandidatesBeyondTheKernelLimitThrow) {
       beam_scores(device(), beams), scores(device(), cuda::kMaxBeamCandidates + 1);
   Buffer<std::int32_t> ids(device(), cuda::kMaxBeamCandidates + 1);
   EXPECT_ERROR_WITH(gpu_->beam_candidates(log_probs.data(), beam_scores.data(), 1, beams, vocab,
-                                          cuda::kMaxBeamCandidates + 1, scores.data(),
-                                          ids.data()),
+                                          cuda::kMaxBeamCandidates + 1, scores.data(), ids.data()),
                     "at most " + std::to_string(cuda::kMaxBeamCandidates) + " candidates",
                     std::to_string(cuda::kMaxBeamCandidates + 1) + " were asked for");
 }

@@ -2,8 +2,10 @@
 // (suites Kernel*): the per-lane phases of the row softmaxes (kernels/row_softmax.h) with 32
 // lanes combined as a warp combines them, additive attention's per-score and per-gradient
 // bodies (kernels/additive_scores.h, gradients also checked by float64 central differences),
-// the layout bodies (kernels/layout.h) launched grid-stride with the launchers' shapes, and the
-// beam expansion's block selection (kernels/beam_candidates.h) against a full sort. References
+// the layout bodies (kernels/layout.h) launched grid-stride with the launchers' shapes, the
+// beam expansion's block selection (kernels/beam_candidates.h) against a full sort, and the
+// attention GEMMs' cuBLAS arguments (host/cuda/attention_gemm_plan.h) run by a naive batched
+// GEMM. References
 // are written here in float64 from the formulas of include/s2s/backend.h. Not labelled gpu: CI
 // runs them.
 #include <gtest/gtest.h>
@@ -17,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "cuda/attention_gemm_plan.h"
 #include "kernel_emulation.h"
 #include "kernels/additive_scores.h"
 #include "kernels/beam_candidates.h"
@@ -24,6 +27,7 @@
 #include "kernels/launch_shape.h"
 #include "kernels/layout.h"
 #include "kernels/row_softmax.h"
+#include "s2s/backend.h"
 #include "s2s/random.h"
 
 namespace s2s::test {
@@ -256,21 +260,23 @@ TEST(KernelAdditiveScores, ForwardMatchesTheFormula) {
                                 AdditiveShape{2, 9, 3, 33}, AdditiveShape{4, 3, 1, 128}}) {
     SCOPED_TRACE("Tq " + std::to_string(s.query_len) + " Ts " + std::to_string(s.source_len) +
                  " B " + std::to_string(s.batch) + " A " + std::to_string(s.width));
-    const auto query = random_floats(static_cast<std::size_t>(s.query_len) * s.batch * s.width, rng);
-    const auto keys = random_floats(static_cast<std::size_t>(s.source_len) * s.batch * s.width, rng);
+    const auto query =
+        random_floats(static_cast<std::size_t>(s.query_len) * s.batch * s.width, rng);
+    const auto keys =
+        random_floats(static_cast<std::size_t>(s.source_len) * s.batch * s.width, rng);
     const auto v = random_floats(s.width, rng);
     const cuda::AdditiveScoresArgs args{query.data(), keys.data(), v.data(), s.query_len,
-                                        s.source_len, s.batch, s.width};
+                                        s.source_len, s.batch,     s.width};
     const std::size_t n = static_cast<std::size_t>(s.batch) * s.query_len * s.source_len;
     std::vector<float> scores(n);
     // One warp per score: the lanes' parts summed.
     for (std::size_t out = 0; out < n; ++out) {
       double sum = 0.0;
-      for (int lane = 0; lane < kLanes; ++lane) sum += cuda::additive_score_lane(args, out, lane, kLanes);
+      for (int lane = 0; lane < kLanes; ++lane)
+        sum += cuda::additive_score_lane(args, out, lane, kLanes);
       scores[out] = static_cast<float>(sum);
     }
-    expect_near_all(scores, additive_reference(widen(query), widen(keys), widen(v), s),
-                    "scores");
+    expect_near_all(scores, additive_reference(widen(query), widen(keys), widen(v), s), "scores");
   }
 }
 
@@ -278,8 +284,8 @@ TEST(KernelAdditiveScores, ForwardMatchesTheFormula) {
 // sum(dscores * scores); overwrite, and accumulate onto random starting values.
 TEST(KernelAdditiveScores, BackwardMatchesCentralDifferencesInBothModes) {
   Rng rng(1304);
-  for (const AdditiveShape s : {AdditiveShape{1, 1, 1, 1}, AdditiveShape{3, 4, 2, 5},
-                                AdditiveShape{2, 7, 3, 3}}) {
+  for (const AdditiveShape s :
+       {AdditiveShape{1, 1, 1, 1}, AdditiveShape{3, 4, 2, 5}, AdditiveShape{2, 7, 3, 3}}) {
     for (const bool accumulate : {false, true}) {
       SCOPED_TRACE("Tq " + std::to_string(s.query_len) + " Ts " + std::to_string(s.source_len) +
                    " B " + std::to_string(s.batch) + " A " + std::to_string(s.width) +
@@ -293,7 +299,7 @@ TEST(KernelAdditiveScores, BackwardMatchesCentralDifferencesInBothModes) {
                               random_floats(s.width, rng)};
       const AdditiveGradients initial = start;
       const cuda::AdditiveScoresArgs args{query.data(), keys.data(), v.data(), s.query_len,
-                                          s.source_len, s.batch, s.width};
+                                          s.source_len, s.batch,     s.width};
       const AdditiveGradients got = emulate_additive_backward(args, dscores, start, accumulate);
 
       std::vector<double> q64 = widen(query), k64 = widen(keys), v64 = widen(v);
@@ -338,8 +344,8 @@ TEST(KernelAdditiveScores, NullOutputsAreSkippedIndependently) {
              v = random_floats(s.width, rng), dscores = random_floats(ns, rng);
   cuda::AdditiveScoresBackwardArgs with_both, partial_only, dquery_only;
   std::vector<float> dq_both(nq), partial_both(nq), partial_alone(nq), dq_alone(nq);
-  with_both.in = partial_only.in = dquery_only.in = {query.data(), keys.data(), v.data(),
-                                                     s.query_len, s.source_len, s.batch, s.width};
+  with_both.in = partial_only.in = dquery_only.in = {
+      query.data(), keys.data(), v.data(), s.query_len, s.source_len, s.batch, s.width};
   with_both.dscores = partial_only.dscores = dquery_only.dscores = dscores.data();
   with_both.dquery = dq_both.data();
   with_both.dv_partial = partial_both.data();
@@ -379,9 +385,11 @@ TEST(KernelLayout, ConcatAndSplitAreInverseInBothModesWithNullTargets) {
                    b = random_floats(static_cast<std::size_t>(rows) * bw, rng);
         std::vector<float> out(n, 7.0f);
         const cuda::LaunchShape shape = cuda::grid_stride_shape(n);
-        EXPECT_EQ(emulate_grid_stride(shape, n, [&](int i) {
-                    cuda::concat_columns_unit(a.data(), b.data(), aw, bw, out.data(), i);
-                  }),
+        EXPECT_EQ(emulate_grid_stride(shape, n,
+                                      [&](int i) {
+                                        cuda::concat_columns_unit(a.data(), b.data(), aw, bw,
+                                                                  out.data(), i);
+                                      }),
                   n);
         for (int r = 0; r < rows; ++r) {
           for (int c = 0; c < aw; ++c) ASSERT_EQ(out[r * w + c], a[r * aw + c]);
@@ -427,8 +435,9 @@ TEST(KernelLayout, ReverseSequencesReversesWithinEachLengthAndIsItsOwnInverse) {
           for (int b = 0; b < B; ++b)
             for (int c = 0; c < X; ++c) {
               const float want =
-                  t < lengths[b] ? x[((static_cast<std::size_t>(lengths[b]) - 1 - t) * B + b) * X + c]
-                                 : 0.0f;
+                  t < lengths[b]
+                      ? x[((static_cast<std::size_t>(lengths[b]) - 1 - t) * B + b) * X + c]
+                      : 0.0f;
               ASSERT_EQ(out[(static_cast<std::size_t>(t) * B + b) * X + c], want)
                   << "t " << t << " b " << b << " c " << c;
             }
@@ -450,10 +459,11 @@ TEST(KernelLayout, GatherRowsPicksRowsOfEveryGroupWithRepeats) {
           std::vector<std::int32_t> index(rows_out);
           for (auto& i : index) i = static_cast<std::int32_t>(rng.below(rows_in));
           std::vector<float> out(n, 7.0f);
-          EXPECT_EQ(emulate_grid_stride(cuda::grid_stride_shape(n), n, [&](int i) {
-                      cuda::gather_rows_unit(x.data(), index.data(), rows_in, rows_out, W,
-                                             out.data(), i);
-                    }),
+          EXPECT_EQ(emulate_grid_stride(cuda::grid_stride_shape(n), n,
+                                        [&](int i) {
+                                          cuda::gather_rows_unit(x.data(), index.data(), rows_in,
+                                                                 rows_out, W, out.data(), i);
+                                        }),
                     n);
           for (int g = 0; g < groups; ++g)
             for (int r = 0; r < rows_out; ++r)
@@ -463,7 +473,8 @@ TEST(KernelLayout, GatherRowsPicksRowsOfEveryGroupWithRepeats) {
         }
 }
 
-// ---- beam candidates ------------------------------------------------------------------------------
+// ---- beam candidates
+// ------------------------------------------------------------------------------
 
 // The kernel's block on one source: kBeamThreads threads, `count` rounds, each round's thread
 // picks combined under the ranking (any order gives the same pick: it is a total order).
@@ -473,8 +484,7 @@ void emulate_beam_block(const cuda::BeamCandidatesArgs& a, int b, float* scores_
   for (int round = 0; round < a.count; ++round) {
     cuda::BeamPick best{0.0f, -1};
     for (int thread = cuda::kBeamThreads - 1; thread >= 0; --thread) {
-      const cuda::BeamPick pick =
-          cuda::beam_best_after(a, b, thread, cuda::kBeamThreads, previous);
+      const cuda::BeamPick pick = cuda::beam_best_after(a, b, thread, cuda::kBeamThreads, previous);
       if (cuda::beam_ranks_before(pick.score, pick.id, best.score, best.id)) best = pick;
     }
     scores_out[static_cast<std::size_t>(b) * a.count + round] = best.score;
@@ -489,9 +499,9 @@ struct BeamShape {
 
 TEST(KernelBeamCandidates, BlockSelectionEqualsAFullSortWithTiesInfAndNaN) {
   Rng rng(1310);
-  for (const BeamShape s : {BeamShape{1, 1, 1, 1}, BeamShape{2, 1, 7, 7}, BeamShape{3, 4, 5, 8},
-                            BeamShape{2, 3, 300, 6}, BeamShape{1, 5, 1000, 64},
-                            BeamShape{2, 2, 130, 260}}) {
+  for (const BeamShape s :
+       {BeamShape{1, 1, 1, 1}, BeamShape{2, 1, 7, 7}, BeamShape{3, 4, 5, 8},
+        BeamShape{2, 3, 300, 6}, BeamShape{1, 5, 1000, 64}, BeamShape{2, 2, 130, 260}}) {
     SCOPED_TRACE("B " + std::to_string(s.batch) + " K " + std::to_string(s.beams) + " V " +
                  std::to_string(s.vocab) + " count " + std::to_string(s.count));
     const std::size_t rows = static_cast<std::size_t>(s.batch) * s.beams;
@@ -500,9 +510,10 @@ TEST(KernelBeamCandidates, BlockSelectionEqualsAFullSortWithTiesInfAndNaN) {
     std::vector<float> log_probs(rows * s.vocab), beam_scores(rows);
     for (float& x : log_probs) x = -0.25f * static_cast<float>(rng.below(6));
     for (std::size_t i = 0; i < log_probs.size(); i += 97) log_probs[i] = kNaN;
-    for (float& x : beam_scores) x = rng.below(4) == 0 ? -kInf : -0.5f * static_cast<float>(rng.below(3));
-    const cuda::BeamCandidatesArgs args{log_probs.data(), beam_scores.data(), s.batch, s.beams,
-                                        s.vocab, s.count};
+    for (float& x : beam_scores)
+      x = rng.below(4) == 0 ? -kInf : -0.5f * static_cast<float>(rng.below(3));
+    const cuda::BeamCandidatesArgs args{
+        log_probs.data(), beam_scores.data(), s.batch, s.beams, s.vocab, s.count};
     std::vector<float> scores(static_cast<std::size_t>(s.batch) * s.count, 7.0f);
     std::vector<std::int32_t> ids(scores.size(), -7);
     for (int b = 0; b < s.batch; ++b) emulate_beam_block(args, b, scores.data(), ids.data());
@@ -529,8 +540,10 @@ TEST(KernelBeamCandidates, BlockSelectionEqualsAFullSortWithTiesInfAndNaN) {
       for (int j = 0; j < s.count; ++j) {
         const std::size_t out = static_cast<std::size_t>(b) * s.count + j;
         ASSERT_EQ(ids[out], all[j].id) << "source " << b << " rank " << j;
-        if (std::isnan(all[j].score)) EXPECT_TRUE(std::isnan(scores[out]));
-        else EXPECT_EQ(scores[out], all[j].score) << "source " << b << " rank " << j;
+        if (std::isnan(all[j].score))
+          EXPECT_TRUE(std::isnan(scores[out]));
+        else
+          EXPECT_EQ(scores[out], all[j].score) << "source " << b << " rank " << j;
       }
     }
   }
@@ -552,13 +565,130 @@ TEST(KernelBeamCandidates, RankingIsATotalOrder) {
   EXPECT_FALSE(cuda::beam_ranks_before(0.0f, -1, -kInf, 3));
 }
 
+// ---- attention GEMM plans ---------------------------------------------------------------------
+
+// What cuBLAS would do with a plan, row-major and naive: C_i = op(A_i) op(B_i) + beta C_i (C not
+// read when beta is 0). Each operand's extent (last element the plan reaches) must lie inside
+// its array and its leading dimension must cover its row, as cuBLAS requires.
+struct Operand {
+  const float* base;
+  std::size_t size;
+};
+void run_plan(const cuda::BatchedGemm& g, Operand a, Operand b, float* c_base, std::size_t c_size) {
+  const int a_rows = g.trans_a ? g.k : g.m, a_cols = g.trans_a ? g.m : g.k;
+  const int b_rows = g.trans_b ? g.n : g.k, b_cols = g.trans_b ? g.k : g.n;
+  ASSERT_GE(g.lda, a_cols);
+  ASSERT_GE(g.ldb, b_cols);
+  ASSERT_GE(g.ldc, g.n);
+  auto extent = [&](long long stride, int rows, int ld, int cols) {
+    return static_cast<std::size_t>((g.count - 1) * stride + static_cast<long long>(rows - 1) * ld +
+                                    cols);
+  };
+  ASSERT_LE(g.a - a.base + extent(g.stride_a, a_rows, g.lda, a_cols),
+            static_cast<long long>(a.size));
+  ASSERT_LE(g.b - b.base + extent(g.stride_b, b_rows, g.ldb, b_cols),
+            static_cast<long long>(b.size));
+  ASSERT_LE(g.c - c_base + extent(g.stride_c, g.m, g.ldc, g.n), static_cast<long long>(c_size));
+  ASSERT_TRUE(g.beta == 0.0f || g.beta == 1.0f);
+  for (int i = 0; i < g.count; ++i) {
+    const float* ai = g.a + i * g.stride_a;
+    const float* bi = g.b + i * g.stride_b;
+    float* ci = g.c + i * g.stride_c;
+    for (int r = 0; r < g.m; ++r)
+      for (int col = 0; col < g.n; ++col) {
+        double sum = 0.0;
+        for (int x = 0; x < g.k; ++x) {
+          const float av = g.trans_a ? ai[static_cast<std::size_t>(x) * g.lda + r]
+                                     : ai[static_cast<std::size_t>(r) * g.lda + x];
+          const float bv = g.trans_b ? bi[static_cast<std::size_t>(col) * g.ldb + x]
+                                     : bi[static_cast<std::size_t>(x) * g.ldb + col];
+          sum += static_cast<double>(av) * bv;
+        }
+        float& out = ci[static_cast<std::size_t>(r) * g.ldc + col];
+        out = static_cast<float>(sum) + (g.beta == 0.0f ? 0.0f : out);
+      }
+  }
+}
+
+// Every attention GEMM plan against the formulas of include/s2s/backend.h, written with
+// explicit indices: scores[b, q, s] = sum_d query[q, b, d] keys[s, b, d] and
+// context[q, b, d] = sum_s weights[b, q, s] values[s, b, d], their gradients, both modes.
+TEST(KernelAttentionGemmPlan, EveryPlanComputesItsFormulaInBothModes) {
+  Rng rng(1311);
+  for (const cuda::AttentionDims d :
+       {cuda::AttentionDims{1, 1, 1, 1}, cuda::AttentionDims{3, 5, 2, 7},
+        cuda::AttentionDims{4, 2, 3, 33}, cuda::AttentionDims{7, 9, 1, 4}})
+    for (const GradMode mode : {GradMode::overwrite, GradMode::accumulate}) {
+      const int Tq = d.query_len, Ts = d.source_len, B = d.batch, D = d.width;
+      const bool acc = mode == GradMode::accumulate;
+      SCOPED_TRACE("Tq " + std::to_string(Tq) + " Ts " + std::to_string(Ts) + " B " +
+                   std::to_string(B) + " D " + std::to_string(D) +
+                   (acc ? " accumulate" : " overwrite"));
+      const std::size_t nq = static_cast<std::size_t>(Tq) * B * D,
+                        ns = static_cast<std::size_t>(Ts) * B * D,
+                        ne = static_cast<std::size_t>(B) * Tq * Ts;
+      const auto query = random_floats(nq, rng), keys = random_floats(ns, rng),
+                 dscores = random_floats(ne, rng), weights = random_floats(ne, rng),
+                 dcontext = random_floats(nq, rng), dq0 = random_floats(nq, rng),
+                 dk0 = random_floats(ns, rng);
+      auto qi = [&](int q, int b, int x) { return (static_cast<std::size_t>(q) * B + b) * D + x; };
+      auto si = [&](int s, int b, int x) { return (static_cast<std::size_t>(s) * B + b) * D + x; };
+      auto ei = [&](int b, int q, int s) {
+        return (static_cast<std::size_t>(b) * Tq + q) * Ts + s;
+      };
+      std::vector<double> scores(ne, 0), dq(nq, 0), dk(ns, 0), context(nq, 0), dw(ne, 0), dv(ns, 0);
+      for (int b = 0; b < B; ++b)
+        for (int q = 0; q < Tq; ++q)
+          for (int s = 0; s < Ts; ++s)
+            for (int x = 0; x < D; ++x) {
+              scores[ei(b, q, s)] += static_cast<double>(query[qi(q, b, x)]) * keys[si(s, b, x)];
+              dq[qi(q, b, x)] += static_cast<double>(dscores[ei(b, q, s)]) * keys[si(s, b, x)];
+              dk[si(s, b, x)] += static_cast<double>(dscores[ei(b, q, s)]) * query[qi(q, b, x)];
+              context[qi(q, b, x)] += static_cast<double>(weights[ei(b, q, s)]) * keys[si(s, b, x)];
+              dw[ei(b, q, s)] += static_cast<double>(dcontext[qi(q, b, x)]) * keys[si(s, b, x)];
+              dv[si(s, b, x)] += static_cast<double>(weights[ei(b, q, s)]) * dcontext[qi(q, b, x)];
+            }
+      if (acc) {
+        for (std::size_t i = 0; i < nq; ++i) dq[i] += dq0[i];
+        for (std::size_t i = 0; i < ns; ++i) dk[i] += dk0[i], dv[i] += dk0[i];
+      }
+      // Outputs start at their accumulate values, or at NaN when overwritten (never read).
+      const float poison = std::numeric_limits<float>::quiet_NaN();
+      std::vector<float> g_scores(ne, poison), g_context(nq, poison), g_dw(ne, poison);
+      std::vector<float> g_dq = acc ? dq0 : std::vector<float>(nq, poison);
+      std::vector<float> g_dk = acc ? dk0 : std::vector<float>(ns, poison), g_dv = g_dk;
+      const Operand q_op{query.data(), nq}, k_op{keys.data(), ns}, e_op{dscores.data(), ne},
+          w_op{weights.data(), ne}, c_op{dcontext.data(), nq};
+      run_plan(cuda::scores_gemm(d, query.data(), keys.data(), g_scores.data()), q_op, k_op,
+               g_scores.data(), ne);
+      run_plan(cuda::scores_dquery_gemm(d, dscores.data(), keys.data(), g_dq.data(), mode), e_op,
+               k_op, g_dq.data(), nq);
+      run_plan(cuda::scores_dkeys_gemm(d, dscores.data(), query.data(), g_dk.data(), mode), e_op,
+               q_op, g_dk.data(), ns);
+      // The context's values are the keys here (as the model's M is both).
+      run_plan(cuda::context_gemm(d, weights.data(), keys.data(), g_context.data()), w_op, k_op,
+               g_context.data(), nq);
+      run_plan(cuda::context_dweights_gemm(d, dcontext.data(), keys.data(), g_dw.data()), c_op,
+               k_op, g_dw.data(), ne);
+      run_plan(cuda::context_dvalues_gemm(d, weights.data(), dcontext.data(), g_dv.data(), mode),
+               w_op, c_op, g_dv.data(), ns);
+      expect_near_all(g_scores, scores, "scores");
+      expect_near_all(g_dq, dq, "dquery");
+      expect_near_all(g_dk, dk, "dkeys");
+      expect_near_all(g_context, context, "context");
+      expect_near_all(g_dw, dw, "dweights");
+      expect_near_all(g_dv, dv, "dvalues");
+    }
+}
+
 // ---- launch shapes -----------------------------------------------------------------------------
 
 TEST(KernelLaunchShape, WarpRowsAndBeamShapesCoverTheirWorkWithinLimits) {
-  for (const std::size_t rows : {std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{3232},
-                                 std::size_t{650000}}) {
+  for (const std::size_t rows :
+       {std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{3232}, std::size_t{650000}}) {
     const cuda::LaunchShape s = cuda::warp_rows_shape(rows);
-    EXPECT_EQ(s.threads_per_block(), static_cast<unsigned>(cuda::kWarpLanes * cuda::kWarpRowsPerBlock));
+    EXPECT_EQ(s.threads_per_block(),
+              static_cast<unsigned>(cuda::kWarpLanes * cuda::kWarpRowsPerBlock));
     EXPECT_LE(s.threads_per_block(), cuda::kMaxThreadsPerBlock);
     EXPECT_GE(s.blocks() * cuda::kWarpRowsPerBlock, rows) << "a warp for every row";
     EXPECT_LT((s.blocks() - 1) * cuda::kWarpRowsPerBlock, rows) << "no block without a row";

@@ -13,11 +13,11 @@ namespace s2s::cuda {
 void attention_scores_cuda(CudaContext& context, const float* query, const float* keys,
                            int query_len, int source_len, int batch, int width, float* scores);
 void attention_scores_backward_cuda(CudaContext& context, const float* query, const float* keys,
-                                    const float* dscores, int query_len, int source_len,
-                                    int batch, int width, float* dquery, float* dkeys,
-                                    GradMode mode);
+                                    const float* dscores, int query_len, int source_len, int batch,
+                                    int width, float* dquery, float* dkeys, GradMode mode);
 void attention_context_cuda(CudaContext& context, const float* weights, const float* values,
-                            int query_len, int source_len, int batch, int width, float* context_out);
+                            int query_len, int source_len, int batch, int width,
+                            float* context_out);
 void attention_context_backward_cuda(CudaContext& context, const float* weights,
                                      const float* values, const float* dcontext, int query_len,
                                      int source_len, int batch, int width, float* dweights,
