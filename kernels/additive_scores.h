@@ -7,7 +7,10 @@
 // Backward, deterministic and without atomics: one thread per dquery element (q, b, a) walks
 // s = 0, 1, ...; one thread per dkeys element (s, b, a) walks q = 0, 1, ...; dv[a] is the column
 // sum (kernels/column_sum.h, fixed order) of per-(q, b) partial sums the dquery pass leaves in
-// scratch. tanh is recomputed rather than stored (Tq * Ts * B * A values would not fit).
+// scratch. tanh is recomputed rather than stored (Tq * Ts * B * A values would not fit). A
+// score whose gradient is 0 (every padded position, after masked_softmax_backward) is skipped,
+// as the CPU reference skips it: no work, and whatever its inputs hold (NaN included) does not
+// reach a gradient.
 #pragma once
 
 #include <cmath>
@@ -54,7 +57,7 @@ struct AdditiveScoresBackwardArgs {
 
 // Thread `idx` = (q * B + b) * A + a: dquery[idx] = v[a] * sum_s dscores[b, q, s] * (1 - t^2)
 // and dv_partial[idx] = sum_s dscores[b, q, s] * t, t = tanh(query[idx] + keys[s, b, a]); sums in
-// double, s increasing.
+// double, s increasing, skipping dscores of 0.
 S2S_HOST_DEVICE void additive_dquery_unit(const AdditiveScoresBackwardArgs& a, std::size_t idx) {
   const AdditiveScoresArgs& in = a.in;
   const std::size_t width = in.width, batch = in.batch;
@@ -66,8 +69,9 @@ S2S_HOST_DEVICE void additive_dquery_unit(const AdditiveScoresBackwardArgs& a, s
   const float* dscore_row = a.dscores + (b * in.query_len + q) * in.source_len;
   double dtanh_sum = 0.0, tanh_sum = 0.0;
   for (int s = 0; s < in.source_len; ++s) {
-    const double t = tanhf(query + in.keys[(s * batch + b) * width + x]);
     const double d = dscore_row[s];
+    if (d == 0.0) continue;  // padded positions: no work, and their keys reach nothing
+    const double t = tanhf(query + in.keys[(s * batch + b) * width + x]);
     dtanh_sum += d * (1.0 - t * t);
     tanh_sum += d * t;
   }
@@ -79,7 +83,7 @@ S2S_HOST_DEVICE void additive_dquery_unit(const AdditiveScoresBackwardArgs& a, s
 }
 
 // Thread `idx` = (s * B + b) * A + a: dkeys[idx] = v[a] * sum_q dscores[b, q, s] * (1 - t^2),
-// t = tanh(query[q, b, a] + keys[idx]); the sum in double, q increasing.
+// t = tanh(query[q, b, a] + keys[idx]); the sum in double, q increasing, skipping dscores of 0.
 S2S_HOST_DEVICE void additive_dkeys_unit(const AdditiveScoresBackwardArgs& a, std::size_t idx) {
   const AdditiveScoresArgs& in = a.in;
   const std::size_t width = in.width, batch = in.batch;
@@ -91,9 +95,10 @@ S2S_HOST_DEVICE void additive_dkeys_unit(const AdditiveScoresBackwardArgs& a, st
   const float* dscore_column = a.dscores + b * in.query_len * in.source_len + s;
   double dtanh_sum = 0.0;
   for (int q = 0; q < in.query_len; ++q) {
+    const double d = dscore_column[static_cast<std::size_t>(q) * in.source_len];
+    if (d == 0.0) continue;
     const double t = tanhf(in.query[(q * batch + b) * width + x] + key);
-    dtanh_sum += static_cast<double>(dscore_column[static_cast<std::size_t>(q) * in.source_len]) *
-                 (1.0 - t * t);
+    dtanh_sum += d * (1.0 - t * t);
   }
   const float fresh = static_cast<float>(static_cast<double>(in.v[x]) * dtanh_sum);
   a.dkeys[idx] = a.accumulate ? a.dkeys[idx] + fresh : fresh;

@@ -332,6 +332,35 @@ TEST(KernelAdditiveScores, BackwardMatchesCentralDifferencesInBothModes) {
   }
 }
 
+// Padded source positions (dscores 0 there, as masked_softmax_backward leaves them) cost nothing
+// and pass nothing on: NaN keys at those positions change no gradient, as on the CPU.
+TEST(KernelAdditiveScores, PaddedPositionsWithZeroGradientAreSkipped) {
+  Rng rng(1312);
+  const AdditiveShape s{3, 6, 2, 5};
+  const int length = 4;  // positions 4 and 5 of every sequence are padded
+  const std::size_t nq = static_cast<std::size_t>(s.query_len) * s.batch * s.width;
+  const std::size_t nk = static_cast<std::size_t>(s.source_len) * s.batch * s.width;
+  const auto query = random_floats(nq, rng), v = random_floats(s.width, rng);
+  auto keys = random_floats(nk, rng),
+       dscores = random_floats(static_cast<std::size_t>(s.batch) * s.query_len * s.source_len, rng);
+  for (std::size_t i = 0; i < dscores.size(); ++i)
+    if (static_cast<int>(i % s.source_len) >= length) dscores[i] = 0.0f;
+  const AdditiveGradients start{std::vector<float>(nq), std::vector<float>(nk),
+                                std::vector<float>(s.width)};
+  const cuda::AdditiveScoresArgs clean{query.data(), keys.data(), v.data(), s.query_len,
+                                       s.source_len, s.batch,     s.width};
+  const AdditiveGradients want = emulate_additive_backward(clean, dscores, start, false);
+  for (std::size_t i = static_cast<std::size_t>(length) * s.batch * s.width; i < nk; ++i)
+    keys[i] = kNaN;
+  const AdditiveGradients got = emulate_additive_backward(clean, dscores, start, false);
+  EXPECT_EQ(got.dquery, want.dquery);
+  EXPECT_EQ(got.dv, want.dv);
+  for (std::size_t i = 0; i < static_cast<std::size_t>(length) * s.batch * s.width; ++i)
+    ASSERT_EQ(got.dkeys[i], want.dkeys[i]) << i;
+  for (std::size_t i = static_cast<std::size_t>(length) * s.batch * s.width; i < nk; ++i)
+    ASSERT_EQ(got.dkeys[i], 0.0f) << "padded key " << i;
+}
+
 // A null dquery still yields the dv partials (the dquery pass runs for dv alone); a null
 // dv_partial leaves dquery as it would be.
 TEST(KernelAdditiveScores, NullOutputsAreSkippedIndependently) {
