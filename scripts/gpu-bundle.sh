@@ -4,7 +4,7 @@
 # headers and libraries in deps/ (found by CMake through -DS2S_DEPS_DIR, cmake/S2sBundledDeps.cmake)
 # and run.sh, the one command to run there (scripts/gpu-bundle-run.sh: configure, build for
 # sm_90, every gpu test, compute-sanitizer memcheck and racecheck on a subset, the PyTorch
-# (cuDNN) side-by-side benchmark, one table; within 6 minutes).
+# (cuDNN) side-by-side benchmark, one table; within 7 minutes).
 #
 # Usage: bash scripts/gpu-bundle.sh DIR      (DIR must not exist or be empty; at most 60 MiB)
 # Needs the packages scripts/setup.sh installs (they are copied from this machine) and binutils.
