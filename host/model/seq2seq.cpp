@@ -396,7 +396,7 @@ struct BasicSeq2Seq<T>::Impl {
     const int V = output_size(config);
     const std::size_t rows = static_cast<std::size_t>(Tt) * B;
     T* o = sized(mem(), out, rows * V);
-    ops->linear_forward(y, param("decoder.out.weight"), param("decoder.out.bias"),
+    ops->linear_forward(dec_out, param("decoder.out.weight"), param("decoder.out.bias"),
                         static_cast<int>(rows), config.hidden_size, V, o);
     T* g = want_gradient ? sized(mem(), dout, rows * V) : nullptr;
     if (config.output == OutputKind::tokens)
