@@ -233,7 +233,11 @@ ModelConfig model_config(const TrainArgs& a, const LoadedData& data) {
   c.hidden_size = a.hidden;
   c.layers = a.layers;
   c.mode = parse_decoder_mode(a.mode);
-  c.attention = parse_attention(a.attention);
+  try {
+    c.attention = parse_attention(a.attention);
+  } catch (const Error& e) {
+    throw Error(std::string("--attention: ") + e.what());
+  }
   c.input_feed = a.input_feed;
   if (c.attention != AttentionKind::none && c.mode == DecoderMode::repeat)
     throw Error("--attention " + a.attention + " needs --mode teacher_forcing (a repeat decoder "
