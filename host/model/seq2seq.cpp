@@ -143,10 +143,11 @@ struct BasicSeq2Seq<T>::Impl {
 
   // Attention (model/attention.h), when the config has it; and its per-batch buffers: h~ and its
   // gradient [Tt, B, H], the query's gradient; with input feeding the per-step recurrent inputs
-  // [Tt, B, In + H], states [(Tt + 1), L, B, H], the step inputs' gradient and the one-hot table.
+  // [Tt, B, In + H], states [(Tt + 1), L, B, H], the step inputs' gradient, the previous
+  // step's h~ (feed_prev: zeros at the first step) and the one-hot table.
   std::unique_ptr<Attention<T>> attention;
   Buffer<T> att_out, att_dout, att_dquery, feed_x, feed_h, feed_c, feed_dx, feed_dh, feed_dc,
-      feed_din, feed_zero, one_hot_table;
+      feed_din, feed_prev, one_hot_table;
   T* memory = nullptr;   // the encoder's outputs [Ts, B, D] when kept (encoder_forward)
 
   // The batch as uploaded by prepare().
@@ -538,6 +539,39 @@ struct BasicSeq2Seq<T>::Impl {
     ops->concat_columns(x, feed, rows, in, config.hidden_size, out);
   }
 
+  // ---- attention in a step-by-step decoder (greedy here; beam search reorders N = B*K rows) --
+  // Per step: input = fed_step_input(input, N) when input feeding; rnn_forward; h~ =
+  // attend(top output, N); the head reads h~. Beam search reorders feed_rows() [N, H] with
+  // gather_rows like the states, and reads each step's weights with attention->weights(0, 1).
+
+  // Binds attention to the encoder's outputs `rows_memory` [Ts, N, D] and source lengths [N]
+  // (the batch's own, or expanded to N = B*K rows with gather_rows) for one step at a time, and
+  // starts the input-feed buffer at h~_0 = 0.
+  void begin_attention_steps(const T* rows_memory, const std::int32_t* lengths, int rows) {
+    attention->bind(attention_weights(), rows_memory, lengths, Ts, rows, 1);
+    if (config.input_feed) {
+      const std::size_t n = static_cast<std::size_t>(rows) * config.hidden_size;
+      mem().zero(sized(mem(), feed_prev, n), n * sizeof(T));
+    }
+  }
+  // One step's attention: the decoder's top-layer output [N, H] -> h~ [N, H] (valid until the
+  // next call), which input feeding also keeps for the next step's input.
+  const T* attend(const T* query, int rows) {
+    const std::size_t n = static_cast<std::size_t>(rows) * config.hidden_size;
+    T* attended = sized(mem(), att_out, n);
+    attention->attend(query, attended);
+    if (config.input_feed) mem().copy(feed_prev.data(), attended, n * sizeof(T));
+    return attended;
+  }
+  // The previous step's h~ [N, H] that input feeding puts beside the next input.
+  T* feed_rows() { return feed_prev.data(); }
+  // A step's input [N, In] (dense or token ids) with the fed h~ beside it: [N, In + H].
+  RnnInput<T> fed_step_input(RnnInput<T> step, int rows) {
+    T* x = sized(mem(), feed_x, static_cast<std::size_t>(rows) * decoder_rnn_input_size(config));
+    feed_columns(step, feed_prev.data(), rows, x);
+    return {x, nullptr};
+  }
+
   // Step t's slice of the decoder's whole-sequence input (decoder_input()).
   RnnInput<T> step_input(RnnInput<T> all, int t) const {
     const std::size_t row = static_cast<std::size_t>(t) * B;
@@ -563,7 +597,7 @@ struct BasicSeq2Seq<T>::Impl {
     T* h = sized(mem(), feed_h, (Tt + 1) * S);
     T* c = is_lstm() ? sized(mem(), feed_c, (Tt + 1) * S) : nullptr;
     T* a = sized(mem(), att_out, static_cast<std::size_t>(Tt) * B * H);
-    T* zero = sized(mem(), feed_zero, B * H);
+    T* zero = sized(mem(), feed_prev, B * H);
     mem().zero(zero, B * H * sizeof(T));
     mem().copy(h, enc_h.data(), S * sizeof(T));
     if (c != nullptr) mem().copy(c, enc_c.data(), S * sizeof(T));
@@ -914,20 +948,7 @@ struct BasicSeq2Seq<T>::Impl {
       mem().upload(tok, ids.data(), B * sizeof(std::int32_t));
     else
       mem().zero(x, static_cast<std::size_t>(B) * in * sizeof(T));
-    // Attention: bound to the encoder's outputs for one step at a time; with input feeding the
-    // fed h~ starts at zero.
-    T* attended = nullptr;
-    T* feed = nullptr;
-    T* fed_input = nullptr;
-    if (has_attention()) {
-      attention->bind(attention_weights(), memory, src_lengths.data(), Ts, B, 1);
-      attended = sized(mem(), att_out, B * H);
-    }
-    if (config.input_feed) {
-      feed = sized(mem(), feed_zero, B * H);
-      mem().zero(feed, B * H * sizeof(T));
-      fed_input = sized(mem(), feed_x, B * static_cast<std::size_t>(d.input_size));
-    }
+    if (has_attention()) begin_attention_steps(memory, src_lengths.data(), B);
     std::vector<T> result(static_cast<std::size_t>(steps) * B * V);
     int cur = 0;
     for (int t = 0; t < steps; ++t) {
@@ -939,19 +960,11 @@ struct BasicSeq2Seq<T>::Impl {
         else
           input = {nullptr, tok};
       }
-      if (feed != nullptr) {
-        feed_columns(input, feed, B, fed_input);
-        input = {fed_input, nullptr};
-      }
+      if (config.input_feed) input = fed_step_input(input, B);
       ops->rnn_forward(d, w.data(), input, lengths, h[cur], is_lstm() ? c[cur] : nullptr, y,
                        h[1 - cur], is_lstm() ? c[1 - cur] : nullptr, ws);
       cur = 1 - cur;
-      const T* head_input = y;
-      if (attended != nullptr) {
-        attention->attend(y, attended);
-        head_input = attended;
-        if (feed != nullptr) mem().copy(feed, attended, B * H * sizeof(T));
-      }
+      const T* head_input = has_attention() ? attend(y, B) : y;
       ops->linear_forward(head_input, param("decoder.out.weight"), param("decoder.out.bias"), B,
                           static_cast<int>(H), V, o);
       mem().download(result.data() + static_cast<std::size_t>(t) * B * V, o,
