@@ -9,7 +9,8 @@ It reads only the documented fields: format, special_tokens, config, source_voca
 target_vocab and data.presentation (format 2; format 1's training.data_json too), and the
 parameter tensors by their PyTorch names. The cells are torch.nn.LSTM (gates i, f, g, o),
 GRU (r, z, n, reset applied after the recurrent product) and RNN (tanh); the decoder modes are
-those the metadata's "decoder" key describes. Prints one prediction per input, presented as
+those the metadata's "decoder" key describes; attention (dot, general, additive, with or without
+input feeding) follows CHECKPOINT.md's "Attention" equations. Prints one prediction per input, presented as
 `s2s predict` presents them. Exit status 1 with a message for anything it cannot do.
 """
 import json
@@ -97,6 +98,25 @@ def main():
     enc = {k[len("encoder.rnn."):]: v for k, v in tensors.items() if k.startswith("encoder.rnn.")}
     dec = {k[len("decoder.rnn."):]: v for k, v in tensors.items() if k.startswith("decoder.rnn.")}
     w_out, b_out = tensors["decoder.out.weight"], tensors["decoder.out.bias"]
+    if c.get("bidirectional"):
+        fail("bidirectional encoders are not supported yet")
+    kind = c.get("attention", "none")
+    att = {k[len("decoder.attention."):]: v for k, v in tensors.items()
+           if k.startswith("decoder.attention.")}
+
+    def attend(h, memory):
+        """CHECKPOINT.md's attention: h [H] over memory [Ts, D] -> h~ [H]."""
+        if kind == "dot":
+            scores = memory @ h
+        elif kind == "general":
+            scores = memory @ (att["linear_in.weight"] @ h)
+        else:
+            keys = memory @ att["linear_context.weight"].T
+            query = att["linear_query.weight"] @ h + att["linear_query.bias"]
+            scores = np.tanh(query + keys) @ att["v.weight"][0]
+        weights = np.exp(scores - scores.max())
+        context = (weights / weights.sum()) @ memory
+        return np.tanh(att["linear_out.weight"] @ np.concatenate([context, h]))
 
     def encoder_input(item):
         if c["input"] == "features":
@@ -126,8 +146,11 @@ def main():
                 fail(f"input {number}: character '{missing[0]}' is not in the vocabulary")
             source = [source_ids[ch] for ch in chars]
         states = zero_states(c)
+        memory = []
         for item in source:
-            _, states = run_stack(c["cell"], enc, states, encoder_input(item))
+            top, states = run_stack(c["cell"], enc, states, encoder_input(item))
+            memory.append(top)
+        memory = np.array(memory)
         ids = []
         if c["mode"] == "repeat":
             top = states[-1][0] if c["cell"] == "lstm" else states[-1]
@@ -140,8 +163,14 @@ def main():
                 ids.append(token)
         else:
             token = start
+            feed = np.zeros(c["hidden_size"])
             for _ in range(c["max_target_length"]):
-                y, states = run_stack(c["cell"], dec, states, decoder_token_input(token))
+                x = decoder_token_input(token)
+                if c.get("input_feed"):
+                    x = np.concatenate([x, feed])
+                y, states = run_stack(c["cell"], dec, states, x)
+                if kind != "none":
+                    y = feed = attend(y, memory)
                 token = int(np.argmax(w_out @ y + b_out))
                 if token == end:
                     break

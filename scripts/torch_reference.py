@@ -12,6 +12,10 @@ tensors are left out). Then decodes greedily as s2s does (ids: 0 pad, 1 start, 2
                    max_target_length steps, from a zero state; the output stops at the first end;
   teacher_forcing  the decoder starts from the encoder's final states and the start token, and
                    feeds back its argmax until the end token or max_target_length steps.
+With attention (config `attention` dot, general or additive; docs/CHECKPOINT.md), each step's
+top-layer output h attends over the encoder's outputs M: scores (dot h.M_s, general
+(W_in h).M_s, additive v.tanh(W_q h + b_q + W_k M_s)), softmax, context c, and the head reads
+h~ = tanh(W_out [c ; h]); with input_feed the decoder's input is [x_t ; h~_{t-1}], h~_0 = 0.
 Inputs are presented as `s2s predict` presents them (padding/reversal/numbers from the
 checkpoint's data_json) unless --raw. Prints one prediction per input, one per line.
 """
@@ -77,15 +81,43 @@ class Encoder(nn.Module):
         self.rnn = RNN_CLASSES[c["cell"]](size, c["hidden_size"], c["layers"])
 
     def forward(self, source):
-        """source: [T] token ids or [T, F] features -> the final state (h or (h, c))."""
+        """source: [T] token ids or [T, F] features -> (outputs [T, 1, H], the final state (h
+        or (h, c)))."""
         if self.input_kind == "embedding":
             x = self.embedding(source)
         elif self.input_kind == "one_hot":
             x = nn.functional.one_hot(source, self.vocab).float()
         else:
             x = source
-        _, state = self.rnn(x.unsqueeze(1))  # [T, 1, In]
-        return state
+        outputs, state = self.rnn(x.unsqueeze(1))  # [T, 1, In]
+        return outputs, state
+
+
+class Attention(nn.Module):
+    """Luong dot/general or Bahdanau additive scores, softmax, and h~ = tanh(W_out [c ; h])."""
+
+    def __init__(self, kind, hidden, width):
+        super().__init__()
+        self.kind = kind
+        if kind == "general":
+            self.linear_in = nn.Linear(hidden, width, bias=False)
+        elif kind == "additive":
+            self.linear_query = nn.Linear(hidden, hidden)
+            self.linear_context = nn.Linear(width, hidden, bias=False)
+            self.v = nn.Linear(hidden, 1, bias=False)
+        self.linear_out = nn.Linear(width + hidden, hidden, bias=False)
+
+    def forward(self, h, memory):
+        """h [1, H], memory [T, 1, D] (one unpadded source) -> h~ [1, H]."""
+        m = memory[:, 0]  # [T, D]
+        if self.kind == "dot":
+            scores = m @ h[0]
+        elif self.kind == "general":
+            scores = m @ self.linear_in(h)[0]
+        else:
+            scores = self.v(torch.tanh(self.linear_query(h) + self.linear_context(m)))[:, 0]
+        context = torch.softmax(scores, dim=0) @ m  # [D]
+        return torch.tanh(self.linear_out(torch.cat([context.unsqueeze(0), h], dim=-1)))
 
 
 class Decoder(nn.Module):
@@ -101,7 +133,14 @@ class Decoder(nn.Module):
             size = c["embedding_size"]
         else:
             size = c["target_vocab_size"]
+        self.attention_kind = c.get("attention", "none")
+        self.input_feed = c.get("input_feed", False)
+        if self.input_feed:
+            size += c["hidden_size"]
         self.rnn = RNN_CLASSES[c["cell"]](size, c["hidden_size"], c["layers"])
+        if self.attention_kind != "none":
+            # A unidirectional encoder's outputs are H wide.
+            self.attention = Attention(self.attention_kind, c["hidden_size"], c["hidden_size"])
         self.out = nn.Linear(c["hidden_size"], c["target_vocab_size"])
 
     def token_input(self, token):
@@ -121,7 +160,7 @@ class Seq2Seq(nn.Module):
     def greedy(self, source):
         c = self.config
         steps = c["max_target_length"]
-        state = self.encoder(source)
+        memory, state = self.encoder(source)
         ids = []
         if c["mode"] == "repeat":
             top = (state[0] if c["cell"] == "lstm" else state)[-1]  # [1, H]
@@ -133,9 +172,17 @@ class Seq2Seq(nn.Module):
                 ids.append(token)
             return ids
         token = torch.tensor([START])
+        feed = torch.zeros(1, c["hidden_size"])
+        attention = self.decoder.attention_kind != "none"
         for _ in range(steps):
-            y, state = self.decoder.rnn(self.decoder.token_input(token).unsqueeze(0), state)
-            token = torch.argmax(self.decoder.out(y[0]), dim=-1)
+            x = self.decoder.token_input(token)
+            if self.decoder.input_feed:
+                x = torch.cat([x, feed], dim=-1)
+            y, state = self.decoder.rnn(x.unsqueeze(0), state)
+            top = y[0]
+            if attention:
+                top = feed = self.decoder.attention(top, memory)
+            token = torch.argmax(self.decoder.out(top), dim=-1)
             if int(token) == END:
                 break
             ids.append(int(token))
@@ -155,6 +202,8 @@ def main():
         if key not in metadata:
             fail(f"{args.checkpoint}: no '{key}' in the metadata (not an s2s checkpoint?)")
     config = json.loads(metadata["config"])
+    if config.get("bidirectional"):
+        fail("bidirectional encoders are not supported yet")
     if config["output"] != "tokens":
         fail("only models with token outputs are supported")
     source_symbols = json.loads(metadata["source_vocab"])

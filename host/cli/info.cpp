@@ -32,6 +32,11 @@ int run_info(const std::string& path) {
   fmt::print("checkpoint: {}\n\nmodel\n", path);
   fmt::print("  cell {}, hidden {}, layers {}, decoder {}\n", to_string(m.cell), m.hidden_size,
              m.layers, to_string(m.mode));
+  if (m.attention != AttentionKind::none)
+    fmt::print("  attention: {}{}\n", to_string(m.attention),
+               m.input_feed ? ", input feeding" : ", no input feeding");
+  else
+    fmt::print("  attention: none\n");
   if (m.input == InputKind::features)
     fmt::print("  input: features, {} per step\n", m.source_features);
   else if (m.input == InputKind::embedding)

@@ -99,6 +99,8 @@ struct TrainArgs {
   int hidden = 128, layers = 1;
   std::string mode = "teacher_forcing";
   std::string embedding = "one-hot";
+  std::string attention = "none";
+  bool input_feed = false;
 
   int epochs = 20, batch_size = 64;
   std::string optimizer = "adam";
@@ -188,7 +190,7 @@ void print_samples(Seq2Seq& model, const SequenceData& data, const Presentation&
 const std::vector<std::string> kFixedWhenResuming = {
     "--task",  "--data",   "--valid",     "--valid-split", "--digits",    "--reverse",
     "--max-dashes", "--size", "--seed",  "--cell",        "--hidden",      "--layers",
-    "--mode",  "--embedding", "--batch-size", "--optimizer", "--lr", "--momentum",
+    "--mode",  "--embedding", "--attention", "--input-feed", "--batch-size", "--optimizer", "--lr", "--momentum",
     "--decay", "--clip", "--early-stopping", "--min-delta", "--presentation", "--padded",
     "--no-bucket", "--init", "--curriculum", "--curriculum-target", "--stage-epochs",
     "--stage-steps", "--eval-every", "--eval-examples", "--target-exact-match"};
@@ -218,6 +220,8 @@ void take_model_flags_from(TrainArgs& a, const CheckpointData& c) {
   if (!a.given("--hidden")) a.hidden = c.config.hidden_size;
   if (!a.given("--layers")) a.layers = c.config.layers;
   if (!a.given("--mode")) a.mode = to_string(c.config.mode);
+  if (!a.given("--attention")) a.attention = to_string(c.config.attention);
+  if (!a.given("--input-feed")) a.input_feed = c.config.input_feed;
   if (!a.given("--embedding"))
     a.embedding = c.config.input == InputKind::embedding ? std::to_string(c.config.embedding_size)
                                                          : std::string("one-hot");
@@ -229,6 +233,19 @@ ModelConfig model_config(const TrainArgs& a, const LoadedData& data) {
   c.hidden_size = a.hidden;
   c.layers = a.layers;
   c.mode = parse_decoder_mode(a.mode);
+  try {
+    c.attention = parse_attention(a.attention);
+  } catch (const Error& e) {
+    throw Error(std::string("--attention: ") + e.what());
+  }
+  c.input_feed = a.input_feed;
+  if (c.attention != AttentionKind::none && c.mode == DecoderMode::repeat)
+    throw Error("--attention " + a.attention + " needs --mode teacher_forcing (a repeat decoder "
+                "reads only the encoder's final state; allowed with --mode repeat: --attention "
+                "none)");
+  require(!c.input_feed || c.attention != AttentionKind::none,
+          "--input-feed feeds the attentional vector back, so it needs --attention dot, general "
+          "or additive");
   if (data.train.feature_sources()) {
     require(a.embedding == "one-hot" || !a.given("--embedding"),
             "--embedding does not apply to task progression: its inputs are real values");
@@ -283,9 +300,13 @@ std::string describe_data(const DataSpec& spec, const LoadedData& data) {
 std::string describe_model(const ModelConfig& c, std::size_t parameters) {
   std::string input = c.input == InputKind::embedding ? fmt::format("embedding {}", c.embedding_size)
                                                       : to_string(c.input);
-  return fmt::format("{} {} x{}, {}, input {}, {} target ids, {} parameters", to_string(c.cell),
-                     c.hidden_size, c.layers, to_string(c.mode), input, c.target_vocab_size,
-                     parameters);
+  std::string attention;
+  if (c.attention != AttentionKind::none)
+    attention = fmt::format(", attention {}{}", to_string(c.attention),
+                            c.input_feed ? " with input feeding" : "");
+  return fmt::format("{} {} x{}, {}{}, input {}, {} target ids, {} parameters", to_string(c.cell),
+                     c.hidden_size, c.layers, to_string(c.mode), attention, input,
+                     c.target_vocab_size, parameters);
 }
 
 bool same_vocab(const Vocabulary& a, const Vocabulary& b) { return a.symbols() == b.symbols(); }
@@ -418,7 +439,10 @@ int run_train_rank(TrainArgs& a, TrainingRanks& ranks) {
     }
     const TaskDefaults d = defaults_for(spec.task.empty() ? "file" : spec.task, form);
     if (!a.given("--hidden") && a.init.empty()) a.hidden = d.hidden;
-    if (!a.given("--mode") && a.init.empty()) a.mode = d.mode;
+    // Attention needs the teacher-forcing decoder: asking for it picks that mode where the
+    // task's default would be repeat (an explicit --mode repeat is refused).
+    if (!a.given("--mode") && a.init.empty())
+      a.mode = a.attention != "none" ? std::string("teacher_forcing") : d.mode;
     if (!a.given("--epochs")) a.epochs = d.epochs;
     if (!a.given("--batch-size")) a.batch_size = d.batch_size;
     if (!a.given("--valid-split")) a.valid_split = spec.valid_file.empty() ? d.valid_split : 0.0;
@@ -722,6 +746,15 @@ Subcommand add_train_command(CLI::App& parent) {
   add(app->add_option("--embedding", a.embedding,
                       "Token inputs: one-hot, or an embedding of size N")
           ->capture_default_str()
+          ->group("Model"));
+  add(app->add_option("--attention", a.attention,
+                      "Attention over the encoder's outputs: none|dot|general|additive (Luong "
+                      "dot and general, Bahdanau additive; teacher-forcing decoder)")
+          ->capture_default_str()
+          ->group("Model"));
+  add(app->add_flag("--input-feed", a.input_feed,
+                    "Input feeding: the decoder's input also holds the previous step's "
+                    "attentional vector (needs --attention)")
           ->group("Model"));
 
   // Training.

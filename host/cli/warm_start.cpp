@@ -12,7 +12,7 @@ void same(const std::string& what, const char* field, const std::string& theirs,
   if (theirs != ours)
     throw Error(what + ": incompatible " + field + ": the checkpoint has " + theirs +
                 ", this run needs " + ours + " (a warm start needs the same cell, hidden_size, "
-                "layers, mode, input, output and vocabularies)");
+                "layers, mode, input, output, attention and vocabularies)");
 }
 
 std::string symbols_text(const Vocabulary& v) { return "'" + joined(v.symbols(), "', '") + "'"; }
@@ -32,6 +32,8 @@ void check_compatible(const CheckpointData& from, const ModelConfig& config,
   same(what, "source_features", std::to_string(c.source_features),
        std::to_string(config.source_features));
   same(what, "output", to_string(c.output), to_string(config.output));
+  same(what, "attention", to_string(c.attention), to_string(config.attention));
+  same(what, "input_feed", c.input_feed ? "on" : "off", config.input_feed ? "on" : "off");
   same(what, "source_vocab", symbols_text(from.source_vocab), symbols_text(source_vocab));
   same(what, "target_vocab", symbols_text(from.target_vocab), symbols_text(target_vocab));
   same(what, "source_vocab_size", std::to_string(c.source_vocab_size),

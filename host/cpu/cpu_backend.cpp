@@ -132,6 +132,47 @@ class CpuOps final : public Ops<T> {
     cpu::repeat_backward_cpu<T>(dout, seq_len, batch, width, dx, mode);
   }
 
+  void attention_scores(const T* query, const T* keys, int query_len, int source_len,
+                        int batch, int width, T* scores) override {
+    cpu::attention_scores_cpu<T>(query, keys, query_len, source_len, batch, width, scores);
+  }
+  void attention_scores_backward(const T* query, const T* keys, const T* dscores,
+                                 int query_len, int source_len, int batch, int width, T* dquery,
+                                 T* dkeys, GradMode mode) override {
+    cpu::attention_scores_backward_cpu<T>(query, keys, dscores, query_len, source_len, batch,
+                                          width, dquery, dkeys, mode);
+  }
+  void additive_scores(const T* query, const T* keys, const T* v, int query_len, int source_len,
+                       int batch, int width, T* scores) override {
+    cpu::additive_scores_cpu<T>(query, keys, v, query_len, source_len, batch, width, scores);
+  }
+  void additive_scores_backward(const T* query, const T* keys, const T* v, const T* dscores,
+                                int query_len, int source_len, int batch, int width, T* dquery,
+                                T* dkeys, T* dv, GradMode mode) override {
+    cpu::additive_scores_backward_cpu<T>(query, keys, v, dscores, query_len, source_len, batch,
+                                         width, dquery, dkeys, dv, mode);
+  }
+  void masked_softmax(const T* scores, const std::int32_t* source_lengths, int query_len,
+                      int source_len, int batch, T* weights) override {
+    cpu::masked_softmax_cpu<T>(scores, source_lengths, query_len, source_len, batch, weights);
+  }
+  void masked_softmax_backward(const T* weights, const T* dweights,
+                               const std::int32_t* source_lengths, int query_len, int source_len,
+                               int batch, T* dscores) override {
+    cpu::masked_softmax_backward_cpu<T>(weights, dweights, source_lengths, query_len,
+                                        source_len, batch, dscores);
+  }
+  void attention_context(const T* weights, const T* values, int query_len, int source_len,
+                         int batch, int width, T* context) override {
+    cpu::attention_context_cpu<T>(weights, values, query_len, source_len, batch, width, context);
+  }
+  void attention_context_backward(const T* weights, const T* values, const T* dcontext,
+                                  int query_len, int source_len, int batch, int width,
+                                  T* dweights, T* dvalues, GradMode mode) override {
+    cpu::attention_context_backward_cpu<T>(weights, values, dcontext, query_len, source_len,
+                                           batch, width, dweights, dvalues, mode);
+  }
+
   // Elementwise, layout and decoding ops (host/cpu/elementwise_cpu.cpp, layout_cpu.cpp,
   // loss_cpu.cpp).
   void tanh_forward(const T* x, std::size_t n, T* y) override { cpu::tanh_forward_cpu<T>(x, n, y); }

@@ -83,6 +83,36 @@ void repeat_forward_cpu(const T* x, int seq_len, int batch, int width, T* out);
 template <typename T>
 void repeat_backward_cpu(const T* dout, int seq_len, int batch, int width, T* dx, GradMode mode);
 
+// host/cpu/attention_cpu.cpp
+template <typename T>
+void attention_scores_cpu(const T* query, const T* keys, int query_len, int source_len,
+                          int batch, int width, T* scores);
+template <typename T>
+void attention_scores_backward_cpu(const T* query, const T* keys, const T* dscores,
+                                   int query_len, int source_len, int batch, int width,
+                                   T* dquery, T* dkeys, GradMode mode);
+template <typename T>
+void additive_scores_cpu(const T* query, const T* keys, const T* v, int query_len,
+                         int source_len, int batch, int width, T* scores);
+template <typename T>
+void additive_scores_backward_cpu(const T* query, const T* keys, const T* v, const T* dscores,
+                                  int query_len, int source_len, int batch, int width,
+                                  T* dquery, T* dkeys, T* dv, GradMode mode);
+template <typename T>
+void masked_softmax_cpu(const T* scores, const std::int32_t* source_lengths, int query_len,
+                        int source_len, int batch, T* weights);
+template <typename T>
+void masked_softmax_backward_cpu(const T* weights, const T* dweights,
+                                 const std::int32_t* source_lengths, int query_len,
+                                 int source_len, int batch, T* dscores);
+template <typename T>
+void attention_context_cpu(const T* weights, const T* values, int query_len, int source_len,
+                           int batch, int width, T* context);
+template <typename T>
+void attention_context_backward_cpu(const T* weights, const T* values, const T* dcontext,
+                                    int query_len, int source_len, int batch, int width,
+                                    T* dweights, T* dvalues, GradMode mode);
+
 // host/cpu/optimizer_cpu.cpp
 template <typename T>
 void global_norm_cpu(const T* x, std::size_t n, T* out);

@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include "model/attention.h"
 #include "model/parameters.h"
 #include "s2s/seq2seq.h"
 
@@ -25,6 +26,10 @@ int decoder_input_size(const ModelConfig& c) {
   if (c.mode == DecoderMode::repeat) return c.hidden_size;
   if (c.output == OutputKind::features) return c.target_features;
   return decoder_uses_embedding(c) ? c.embedding_size : c.target_vocab_size;
+}
+
+int decoder_rnn_input_size(const ModelConfig& c) {
+  return decoder_input_size(c) + (c.input_feed ? c.hidden_size : 0);
 }
 
 int encoder_output_size(const ModelConfig& c) {
@@ -59,7 +64,9 @@ std::vector<ParameterInfo> parameter_layout(const ModelConfig& c) {
   add_rnn("encoder.rnn", encoder_input_size(c));
   if (decoder_uses_embedding(c))
     add("decoder.embedding.weight", {c.target_vocab_size, c.embedding_size});
-  add_rnn("decoder.rnn", decoder_input_size(c));
+  add_rnn("decoder.rnn", decoder_rnn_input_size(c));
+  for (const AttentionTensor& t : attention_tensors(c))
+    add(t.name, t.columns > 0 ? Shape{t.rows, t.columns} : Shape{t.rows});
   add("decoder.out.weight", {output_size(c), c.hidden_size});
   add("decoder.out.bias", {output_size(c)});
   return layout;

@@ -10,6 +10,9 @@ int encoder_input_size(const ModelConfig& config);
 // Width of the decoder's layer-0 input: H in repeat mode; in teacher forcing the previous
 // target as embedding, one-hot or features.
 int decoder_input_size(const ModelConfig& config);
+// Width of the decoder RNN's layer-0 input (weight_ih_l0's columns): decoder_input_size, plus
+// H fed-back attentional columns with input feeding.
+int decoder_rnn_input_size(const ModelConfig& config);
 // Whether the decoder has its own embedding table (teacher forcing over tokens with embedding
 // inputs); otherwise token decoder inputs are one-hot.
 bool decoder_uses_embedding(const ModelConfig& config);

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "cpu/flush_denormals.h"
+#include "model/attention.h"
 #include "model/parameters.h"
 #include "rnn_workspace.h"
 #include "s2s/buffer.h"
@@ -138,7 +139,15 @@ struct BasicSeq2Seq<T>::Impl {
   Buffer<T> src_x, enc_h, enc_c, enc_ws, dec_x, dec_y, dec_h0, dec_c0, dec_ws, out,
       dout, dec_dy, dec_dx, enc_dh, enc_dc, enc_dx, scalars, tgt_features;
 
-  T* dec_out = nullptr;  // the decoder's outputs of the last forward(), inside dec_ws
+  T* dec_out = nullptr;  // what the head read in the last forward(): decoder outputs or h~
+
+  // Attention (model/attention.h), when the config has it; and its per-batch buffers: h~ and its
+  // gradient [Tt, B, H], the query's gradient; with input feeding the per-step recurrent inputs
+  // [Tt, B, In + H], states [(Tt + 1), L, B, H], the step inputs' gradient, the previous
+  // step's h~ (feed_prev: zeros at the first step) and the one-hot table.
+  std::unique_ptr<Attention<T>> attention;
+  Buffer<T> att_out, att_dout, att_dquery, feed_x, feed_h, feed_c, feed_dx, feed_dh, feed_dc,
+      feed_din, feed_prev, one_hot_table;
   T* memory = nullptr;   // the encoder's outputs [Ts, B, D] when kept (encoder_forward)
 
   // The batch as uploaded by prepare().
@@ -154,6 +163,8 @@ struct BasicSeq2Seq<T>::Impl {
     grads = Buffer<T>(ops->memory(), n);
     grads.zero();
     sized(ops->memory(), scalars, 2);
+    if (config.attention != AttentionKind::none)
+      attention = std::make_unique<Attention<T>>(config, *ops);
   }
 
   Memory& mem() { return ops->memory(); }
@@ -203,7 +214,12 @@ struct BasicSeq2Seq<T>::Impl {
       } else {
         // PyTorch: RNN parameters U(-1/sqrt(H), 1/sqrt(H)); Linear U(-1/sqrt(in), 1/sqrt(in)),
         // and the head's input is the decoder's hidden state, so both bounds are 1/sqrt(H).
-        const double bound = 1.0 / std::sqrt(static_cast<double>(config.hidden_size));
+        // Attention's linear layers: PyTorch's U(-1/sqrt(in), 1/sqrt(in)) with in = columns.
+        const bool attention_tensor = p.name.rfind("decoder.attention.", 0) == 0;
+        const double fan_in = attention_tensor && p.shape.size() == 2
+                                  ? static_cast<double>(p.shape[1])
+                                  : static_cast<double>(config.hidden_size);
+        const double bound = 1.0 / std::sqrt(fan_in);
         for (std::size_t i = 0; i < p.size(); ++i)
           data[i] = static_cast<T>(rng.uniform(-bound, bound));
       }
@@ -355,22 +371,33 @@ struct BasicSeq2Seq<T>::Impl {
   // Runs the whole forward pass over the prepared batch; leaves the loss in scalars[0] and,
   // when want_gradient, d(loss)/d(head output) in dout.
   void forward(bool want_gradient) {
-    encoder_forward();
+    encoder_forward(has_attention());
     const bool tf = config.mode == DecoderMode::teacher_forcing;
-    const RnnDims d = dims(decoder_input_size(config), Tt);
-    auto w = rnn_weights("decoder.rnn");
-    T* ws = sized(mem(), dec_ws, ops->rnn_workspace_size(d));
-    // The head reads the decoder's outputs where its cache holds them (rnn_top_output): one
-    // copy of [Tt, B, H] instead of two, valid until the next decoder forward.
-    ops->rnn_forward(d, w.data(), decoder_input(), tgt_lengths.data(), tf ? enc_h.data() : nullptr,
-                     tf && is_lstm() ? enc_c.data() : nullptr, /*y=*/nullptr, nullptr, nullptr,
-                     ws);
-    T* y = rnn_top_output(d, ws);
-    dec_out = y;
+    if (config.input_feed) {
+      forward_input_feed();
+    } else {
+      const RnnDims d = dims(decoder_rnn_input_size(config), Tt);
+      auto w = rnn_weights("decoder.rnn");
+      T* ws = sized(mem(), dec_ws, ops->rnn_workspace_size(d));
+      // The head reads the decoder's outputs where its cache holds them (rnn_top_output): one
+      // copy of [Tt, B, H] instead of two, valid until the next decoder forward.
+      ops->rnn_forward(d, w.data(), decoder_input(), tgt_lengths.data(),
+                       tf ? enc_h.data() : nullptr, tf && is_lstm() ? enc_c.data() : nullptr,
+                       /*y=*/nullptr, nullptr, nullptr, ws);
+      T* y = rnn_top_output(d, ws);
+      dec_out = y;
+      if (has_attention()) {
+        // Without input feeding no step waits for another's attention: all Tt steps at once.
+        attention->bind(attention_weights(), memory, src_lengths.data(), Ts, B, Tt);
+        T* a = sized(mem(), att_out, static_cast<std::size_t>(Tt) * B * config.hidden_size);
+        attention->forward(y, 0, Tt, a);
+        dec_out = a;
+      }
+    }
     const int V = output_size(config);
     const std::size_t rows = static_cast<std::size_t>(Tt) * B;
     T* o = sized(mem(), out, rows * V);
-    ops->linear_forward(y, param("decoder.out.weight"), param("decoder.out.bias"),
+    ops->linear_forward(dec_out, param("decoder.out.weight"), param("decoder.out.bias"),
                         static_cast<int>(rows), config.hidden_size, V, o);
     T* g = want_gradient ? sized(mem(), dout, rows * V) : nullptr;
     if (config.output == OutputKind::tokens)
@@ -393,8 +420,22 @@ struct BasicSeq2Seq<T>::Impl {
                          static_cast<int>(rows), static_cast<int>(H), V, dy,
                          grad("decoder.out.weight"), grad("decoder.out.bias"),
                          GradMode::overwrite);
+    if (config.input_feed) {
+      backward_input_feed(dy);
+      return;
+    }
 
-    const RnnDims dd = dims(decoder_input_size(config), Tt);
+    const RnnDims dd = dims(decoder_rnn_input_size(config), Tt);
+    const T* dmemory = nullptr;
+    if (has_attention()) {
+      // dy is d loss / d h~ so far; through attention it becomes d loss / d decoder output.
+      zero_attention_grads();
+      attention->begin_backward();
+      T* dq = sized(mem(), att_dquery, rows * H);
+      attention->backward(rnn_top_output(dd, dec_ws.data()), dy, 0, Tt, dq, attention_grads());
+      dmemory = attention->finish_backward(attention_grads());
+      dy = dq;
+    }
     const RnnInput<T> din = current_decoder_input();
     // The decoder's input gradient is wanted only where it flows on to parameters.
     const bool want_ddx = !tf || decoder_uses_embedding(config);
@@ -428,7 +469,202 @@ struct BasicSeq2Seq<T>::Impl {
                            GradMode::overwrite);
     }
 
-    encoder_backward(/*dmemory=*/nullptr, dh, tf ? dc : nullptr);
+    encoder_backward(dmemory, dh, tf ? dc : nullptr);
+  }
+
+  // ---- attention (model/attention.h) ---------------------------------------------------------
+
+  bool has_attention() const { return config.attention != AttentionKind::none; }
+
+  const T* optional_param(const char* name) {
+    for (const auto& p : layout)
+      if (p.name == name) return params.data() + p.offset;
+    return nullptr;
+  }
+  T* optional_grad(const char* name) {
+    for (const auto& p : layout)
+      if (p.name == name) return grads.data() + p.offset;
+    return nullptr;
+  }
+  AttentionWeights<T> attention_weights() {
+    return {optional_param("decoder.attention.linear_in.weight"),
+            optional_param("decoder.attention.linear_query.weight"),
+            optional_param("decoder.attention.linear_query.bias"),
+            optional_param("decoder.attention.linear_context.weight"),
+            optional_param("decoder.attention.v.weight"),
+            optional_param("decoder.attention.linear_out.weight")};
+  }
+  AttentionGrads<T> attention_grads() {
+    return {optional_grad("decoder.attention.linear_in.weight"),
+            optional_grad("decoder.attention.linear_query.weight"),
+            optional_grad("decoder.attention.linear_query.bias"),
+            optional_grad("decoder.attention.linear_context.weight"),
+            optional_grad("decoder.attention.v.weight"),
+            optional_grad("decoder.attention.linear_out.weight")};
+  }
+  // Attention adds to its gradients (a batch's steps may come in several chunks): zeroed first.
+  void zero_attention_grads() {
+    for (const auto& p : layout)
+      if (p.name.rfind("decoder.attention.", 0) == 0)
+        mem().zero(grads.data() + p.offset, p.size() * sizeof(T));
+  }
+  void zero_grads(const std::string& prefix) {
+    for (const auto& p : layout)
+      if (p.name.rfind(prefix, 0) == 0) mem().zero(grads.data() + p.offset, p.size() * sizeof(T));
+  }
+
+  // The [In, In] identity: one-hot decoder inputs as dense rows (embedding_forward over it),
+  // which input feeding needs to put the fed columns beside them. Built once.
+  const T* one_hot_rows() {
+    const std::size_t V = config.target_vocab_size;
+    if (one_hot_table.size() < V * V) {
+      std::vector<T> identity(V * V, T(0));
+      for (std::size_t i = 0; i < V; ++i) identity[i * V + i] = T(1);
+      upload_as(mem(), one_hot_table, identity);
+    }
+    return one_hot_table.data();
+  }
+
+  // A decoding step's recurrent input with input feeding: out [N, In + H] = [x ; feed], x the
+  // step's input (dense [N, In], or token ids made one-hot), feed the previous step's h~
+  // [N, H] (zeros at the first step). The step decoder calls it before rnn_forward.
+  void feed_columns(RnnInput<T> step, const T* feed, int rows, T* out) {
+    const int in = decoder_input_size(config);
+    const T* x = step.x;
+    if (x == nullptr) {
+      T* dense = sized(mem(), feed_din, static_cast<std::size_t>(rows) * in);
+      ops->embedding_forward(one_hot_rows(), step.tokens, rows, in, in, dense);
+      x = dense;
+    }
+    ops->concat_columns(x, feed, rows, in, config.hidden_size, out);
+  }
+
+  // ---- attention in a step-by-step decoder (greedy here; beam search reorders N = B*K rows) --
+  // Per step: input = fed_step_input(input, N) when input feeding; rnn_forward; h~ =
+  // attend(top output, N); the head reads h~. Beam search reorders feed_rows() [N, H] with
+  // gather_rows like the states, and reads each step's weights with attention->weights(0, 1).
+
+  // Binds attention to the encoder's outputs `rows_memory` [Ts, N, D] and source lengths [N]
+  // (the batch's own, or expanded to N = B*K rows with gather_rows) for one step at a time, and
+  // starts the input-feed buffer at h~_0 = 0.
+  void begin_attention_steps(const T* rows_memory, const std::int32_t* lengths, int rows) {
+    attention->bind(attention_weights(), rows_memory, lengths, Ts, rows, 1);
+    if (config.input_feed) {
+      const std::size_t n = static_cast<std::size_t>(rows) * config.hidden_size;
+      mem().zero(sized(mem(), feed_prev, n), n * sizeof(T));
+    }
+  }
+  // One step's attention: the decoder's top-layer output [N, H] -> h~ [N, H] (valid until the
+  // next call), which input feeding also keeps for the next step's input.
+  const T* attend(const T* query, int rows) {
+    const std::size_t n = static_cast<std::size_t>(rows) * config.hidden_size;
+    T* attended = sized(mem(), att_out, n);
+    attention->attend(query, attended);
+    if (config.input_feed) mem().copy(feed_prev.data(), attended, n * sizeof(T));
+    return attended;
+  }
+  // The previous step's h~ [N, H] that input feeding puts beside the next input.
+  T* feed_rows() { return feed_prev.data(); }
+  // A step's input [N, In] (dense or token ids) with the fed h~ beside it: [N, In + H].
+  RnnInput<T> fed_step_input(RnnInput<T> step, int rows) {
+    T* x = sized(mem(), feed_x, static_cast<std::size_t>(rows) * decoder_rnn_input_size(config));
+    feed_columns(step, feed_prev.data(), rows, x);
+    return {x, nullptr};
+  }
+
+  // Step t's slice of the decoder's whole-sequence input (decoder_input()).
+  RnnInput<T> step_input(RnnInput<T> all, int t) const {
+    const std::size_t row = static_cast<std::size_t>(t) * B;
+    if (all.x != nullptr) return {all.x + row * decoder_input_size(config), nullptr};
+    return {nullptr, all.tokens + row};
+  }
+
+  // Per-step view of the input-feeding decoder's buffers.
+  RnnDims feed_dims() const { return dims(decoder_rnn_input_size(config), 1); }
+  std::size_t feed_ws_size() const { return ops->rnn_workspace_size(feed_dims()); }
+
+  // Input feeding in training: step t's input holds h~_{t-1}, so the decoder runs one step at
+  // a time (each with its own workspace, kept for the backward), attention after each step.
+  void forward_input_feed() {
+    const std::size_t H = config.hidden_size, S = state_size();
+    const int wide = decoder_rnn_input_size(config);
+    const RnnDims d = feed_dims();
+    const std::size_t ws_size = feed_ws_size();
+    auto w = rnn_weights("decoder.rnn");
+    const RnnInput<T> all = decoder_input();
+    T* ws = sized(mem(), dec_ws, ws_size * Tt);
+    T* x = sized(mem(), feed_x, static_cast<std::size_t>(Tt) * B * wide);
+    T* h = sized(mem(), feed_h, (Tt + 1) * S);
+    T* c = is_lstm() ? sized(mem(), feed_c, (Tt + 1) * S) : nullptr;
+    T* a = sized(mem(), att_out, static_cast<std::size_t>(Tt) * B * H);
+    T* zero = sized(mem(), feed_prev, B * H);
+    mem().zero(zero, B * H * sizeof(T));
+    mem().copy(h, enc_h.data(), S * sizeof(T));
+    if (c != nullptr) mem().copy(c, enc_c.data(), S * sizeof(T));
+    // Every step is run for every sequence (lengths 1): a sequence's padded steps come after
+    // its real ones and get no gradient from the loss, so they change nothing that counts.
+    const std::int32_t* one = upload_as(mem(), ones, std::vector<std::int32_t>(B, 1));
+    attention->bind(attention_weights(), memory, src_lengths.data(), Ts, B, Tt);
+    for (int t = 0; t < Tt; ++t) {
+      T* xt = x + static_cast<std::size_t>(t) * B * wide;
+      feed_columns(step_input(all, t), t == 0 ? zero : a + (t - 1) * B * H, B, xt);
+      T* wst = ws + t * ws_size;
+      ops->rnn_forward(d, w.data(), {xt, nullptr}, one, h + t * S,
+                       c != nullptr ? c + t * S : nullptr, nullptr, h + (t + 1) * S,
+                       c != nullptr ? c + (t + 1) * S : nullptr, wst);
+      attention->forward(rnn_top_output(d, wst), t, 1, a + t * B * H);
+    }
+    dec_out = a;
+  }
+
+  // The steps in reverse: step t's h~ gradient is the head's plus what step t+1's input sent
+  // back through its fed columns.
+  void backward_input_feed(T* dattentional) {
+    const std::size_t H = config.hidden_size, S = state_size();
+    const int in = decoder_input_size(config);
+    const int wide = decoder_rnn_input_size(config);
+    const RnnDims d = feed_dims();
+    const std::size_t ws_size = feed_ws_size();
+    auto w = rnn_weights("decoder.rnn");
+    auto g = rnn_grads("decoder.rnn");
+    zero_grads("decoder.rnn.");
+    zero_attention_grads();
+    attention->begin_backward();
+    const bool embed = decoder_uses_embedding(config);
+    T* dx = sized(mem(), feed_dx, static_cast<std::size_t>(B) * wide);
+    T* dq = sized(mem(), att_dquery, B * H);
+    T* dh = sized(mem(), feed_dh, 2 * S);  // [next step's, this step's]
+    T* dc = sized(mem(), feed_dc, 2 * S);
+    mem().zero(dh, 2 * S * sizeof(T));
+    mem().zero(dc, 2 * S * sizeof(T));
+    T* dembedded = embed ? sized(mem(), dec_dx, static_cast<std::size_t>(Tt) * B * in) : nullptr;
+    const std::int32_t* one = ones.data();
+    int next = 0;
+    for (int t = Tt - 1; t >= 0; --t) {
+      T* wst = dec_ws.data() + t * ws_size;
+      const T* xt = feed_x.data() + static_cast<std::size_t>(t) * B * wide;
+      attention->backward(rnn_top_output(d, wst), dattentional + t * B * H, t, 1, dq,
+                          attention_grads());
+      ops->rnn_backward(d, w.data(), {xt, nullptr}, one, feed_h.data() + t * S,
+                        is_lstm() ? feed_c.data() + t * S : nullptr, dq, dh + next * S,
+                        is_lstm() ? dc + next * S : nullptr, dx, dh + (1 - next) * S,
+                        is_lstm() ? dc + (1 - next) * S : nullptr, g.data(),
+                        GradMode::accumulate, wst);
+      next = 1 - next;
+      if (embed)
+        ops->split_columns(dx, B, in, static_cast<int>(H),
+                           dembedded + static_cast<std::size_t>(t) * B * in, nullptr,
+                           GradMode::overwrite);
+      if (t > 0)
+        ops->split_columns(dx, B, in, static_cast<int>(H), nullptr,
+                           dattentional + (t - 1) * B * H, GradMode::accumulate);
+    }
+    if (embed)
+      ops->embedding_backward(dec_tokens.data(), dembedded, Tt * B, config.target_vocab_size,
+                              config.embedding_size, grad("decoder.embedding.weight"),
+                              GradMode::overwrite);
+    const T* dmemory = attention->finish_backward(attention_grads());
+    encoder_backward(dmemory, dh + next * S, is_lstm() ? dc + next * S : nullptr);
   }
 
   // The inputs forward() used, without recomputing them.
@@ -690,7 +926,7 @@ struct BasicSeq2Seq<T>::Impl {
     // Teacher forcing at inference: the state starts as the encoder's final state and is
     // carried step to step (two state buffers, swapped: a step never writes what it reads).
     Tt = 1;
-    const RnnDims d = dims(in, 1);
+    const RnnDims d = dims(decoder_rnn_input_size(config), 1);
     auto w = rnn_weights("decoder.rnn");
     const std::size_t S = state_size();
     T* h[2] = {sized(mem(), dec_h0, 2 * S), nullptr};
@@ -712,6 +948,7 @@ struct BasicSeq2Seq<T>::Impl {
       mem().upload(tok, ids.data(), B * sizeof(std::int32_t));
     else
       mem().zero(x, static_cast<std::size_t>(B) * in * sizeof(T));
+    if (has_attention()) begin_attention_steps(memory, src_lengths.data(), B);
     std::vector<T> result(static_cast<std::size_t>(steps) * B * V);
     int cur = 0;
     for (int t = 0; t < steps; ++t) {
@@ -723,10 +960,12 @@ struct BasicSeq2Seq<T>::Impl {
         else
           input = {nullptr, tok};
       }
+      if (config.input_feed) input = fed_step_input(input, B);
       ops->rnn_forward(d, w.data(), input, lengths, h[cur], is_lstm() ? c[cur] : nullptr, y,
                        h[1 - cur], is_lstm() ? c[1 - cur] : nullptr, ws);
       cur = 1 - cur;
-      ops->linear_forward(y, param("decoder.out.weight"), param("decoder.out.bias"), B,
+      const T* head_input = has_attention() ? attend(y, B) : y;
+      ops->linear_forward(head_input, param("decoder.out.weight"), param("decoder.out.bias"), B,
                           static_cast<int>(H), V, o);
       mem().download(result.data() + static_cast<std::size_t>(t) * B * V, o,
                      static_cast<std::size_t>(B) * V * sizeof(T));
@@ -894,7 +1133,7 @@ std::vector<std::vector<std::int32_t>> BasicSeq2Seq<T>::predict_tokens(const Bat
   if (impl_->config.mode == DecoderMode::repeat)
     max_length = std::min(max_length, impl_->config.max_target_length);
   impl_->prepare(batch, false);
-  impl_->encoder_forward();
+  impl_->encoder_forward(impl_->has_attention());
   const std::vector<T> logits = impl_->decode(max_length, true);
   const int B = impl_->B, V = impl_->config.target_vocab_size;
   const int steps = static_cast<int>(logits.size() / (static_cast<std::size_t>(B) * V));
@@ -923,7 +1162,7 @@ std::vector<std::vector<double>> BasicSeq2Seq<T>::predict_features(const Batch& 
                 " is more than the model's max_target_length " +
                 std::to_string(impl_->config.max_target_length));
   impl_->prepare(batch, false);
-  impl_->encoder_forward();
+  impl_->encoder_forward(impl_->has_attention());
   const std::vector<T> values = impl_->decode(steps, false);
   const int B = impl_->B, F = impl_->config.target_features;
   std::vector<std::vector<double>> result(B);
