@@ -11,6 +11,9 @@
 namespace s2s::cuda {
 namespace {
 
+// launch_shape.h's warp (the shapes, and the Kernel* tests' lanes) is the hardware's.
+static_assert(kWarpLanes == detail::kWarpSize, "a warp is 32 lanes");
+
 __global__ void masked_softmax_kernel(const float* scores, const std::int32_t* lengths, int Tq,
                                       int Ts, std::size_t rows, float* weights) {
   const int lane = threadIdx.x % detail::kWarpSize;

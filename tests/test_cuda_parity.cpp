@@ -1,8 +1,10 @@
 // CUDA backend against the CPU reference (ctest label `gpu`): every op of include/s2s/backend.h
 // on fresh random inputs at several shapes, odd ones included, forward values and every
-// gradient, in both GradModes; the recurrent stack for each cell at hidden sizes 1 to 257,
-// batches 1 to 64, lengths 1 to 100, one and three layers, dense and one-hot input; the whole
-// Seq2Seq model trained on both backends; bit-identical repeated GPU runs; allocation failure.
+// gradient, in both GradModes (the attention, layout and decoding ops in
+// tests/test_cuda_parity_attention.cpp); the recurrent stack for each cell at hidden sizes 1 to
+// 257, batches 1 to 64, lengths 1 to 100, one and three layers, dense and one-hot input; the whole
+// Seq2Seq model (attention, bidirectional encoders and dropout included) trained on both
+// backends; bit-identical repeated GPU runs; allocation failure.
 // Skipped (never passed) without a CUDA build or a device.
 //
 // The reference is the CPU backend in float64 (host/cpu/*_cpu.cpp called directly), so a
@@ -769,6 +771,12 @@ struct ModelCase {
   OutputKind output;
   int layers;
   double clip_norm;
+  // Issue 13's features (the first cases have none of them).
+  AttentionKind attention = AttentionKind::none;
+  bool input_feed = false;
+  bool bidirectional = false;
+  BridgeKind bridge = BridgeKind::sum;
+  double dropout = 0.0;
 };
 
 ModelConfig model_config(const ModelCase& c) {
@@ -785,6 +793,11 @@ ModelConfig model_config(const ModelCase& c) {
   config.target_vocab_size = 10;
   config.target_features = 2;
   config.max_target_length = 6;
+  config.attention = c.attention;
+  config.input_feed = c.input_feed;
+  config.bidirectional = c.bidirectional;
+  config.bridge = c.bridge;
+  config.dropout = c.dropout;
   return config;
 }
 
@@ -836,6 +849,19 @@ const ModelCase kModelCases[] = {
      InputKind::embedding, OutputKind::tokens, 1, 0.05},
     {"gru_features_repeat", kGru, DecoderMode::repeat, InputKind::features, OutputKind::features,
      3, 0.0},
+    // Attention (every kind, with and without input feeding), the bidirectional encoder (both
+    // bridges) and dropout: the new backend ops inside whole training steps. Dropout's masks are
+    // drawn on the host from (seed, step), so both backends use the same ones.
+    {"lstm_embedding_dot_attention", kLstm, DecoderMode::teacher_forcing, InputKind::embedding,
+     OutputKind::tokens, 2, 0.0, AttentionKind::dot},
+    {"gru_one_hot_general_attention_input_feed_clipped", kGru, DecoderMode::teacher_forcing,
+     InputKind::one_hot, OutputKind::tokens, 1, 0.05, AttentionKind::general, true},
+    {"lstm_embedding_additive_input_feed_bidirectional_dropout", kLstm,
+     DecoderMode::teacher_forcing, InputKind::embedding, OutputKind::tokens, 2, 0.0,
+     AttentionKind::additive, true, true, BridgeKind::linear, 0.3},
+    {"rnn_features_bidirectional_dropout", kRnn, DecoderMode::teacher_forcing,
+     InputKind::features, OutputKind::features, 2, 0.0, AttentionKind::none, false, true,
+     BridgeKind::sum, 0.2},
 };
 
 constexpr int kTrainSteps = 5;

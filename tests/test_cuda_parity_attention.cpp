@@ -14,9 +14,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <memory>
 #include <string>
@@ -263,9 +263,12 @@ TEST_F(CudaAttentionParity, AdditiveScoresMatchTheCpuReferenceInBothModes) {
           return mode == kAcc ? exact_uniform(n, rng) : std::vector<double>(n, 7.0);
         };
         const auto dq0 = start(query_size(s)), dk0 = start(source_size(s)), dv0 = start(s.width);
-        std::vector<double> scores(score_size(s)), dq = nulls == 1 ? std::vector<double>() : dq0,
-                                                   dk = nulls == 2 ? std::vector<double>() : dk0,
-                                                   dv = nulls == 2 ? std::vector<double>() : dv0;
+        // The outputs wanted, at their starting values (empty: null); the reference updates its
+        // copies, the GPU starts from these.
+        const std::vector<double> dq_start = nulls == 1 ? std::vector<double>() : dq0,
+                                  dk_start = nulls == 2 ? std::vector<double>() : dk0,
+                                  dv_start = nulls == 2 ? std::vector<double>() : dv0;
+        std::vector<double> scores(score_size(s)), dq = dq_start, dk = dk_start, dv = dv_start;
         cpu64_->additive_scores(query.data(), keys.data(), v.data(), s.query_len, s.source_len,
                                 s.batch, s.width, scores.data());
         cpu64_->additive_scores_backward(query.data(), keys.data(), v.data(), dscores.data(),
@@ -274,8 +277,8 @@ TEST_F(CudaAttentionParity, AdditiveScoresMatchTheCpuReferenceInBothModes) {
 
         Buffer<float> d_query = upload_float(query), d_keys = upload_float(keys),
                       d_v = upload_float(v), d_dscores = upload_float(dscores),
-                      d_scores(device(), scores.size()), d_dq = upload_float(dq),
-                      d_dk = upload_float(dk), d_dv = upload_float(dv);
+                      d_scores(device(), scores.size()), d_dq = upload_float(dq_start),
+                      d_dk = upload_float(dk_start), d_dv = upload_float(dv_start);
         gpu_->additive_scores(d_query.data(), d_keys.data(), d_v.data(), s.query_len, s.source_len,
                               s.batch, s.width, d_scores.data());
         gpu_->additive_scores_backward(
