@@ -35,6 +35,10 @@ def parameter_layout(c):
         decoder_input = c["target_features"]
     else:
         decoder_input = c["embedding_size"] if decoder_embedding else c["target_vocab_size"]
+    attention = c.get("attention", "none")
+    if c.get("input_feed"):
+        decoder_input += hidden  # the fed-back attentional vector (docs/CHECKPOINT.md)
+    width = 2 * hidden if c.get("bidirectional") else hidden  # D, the encoder outputs' width
     output = c["target_vocab_size"] if c["output"] == "tokens" else c["target_features"]
 
     layout = []
@@ -52,6 +56,15 @@ def parameter_layout(c):
     if decoder_embedding:
         layout.append(("decoder.embedding.weight", (c["target_vocab_size"], c["embedding_size"])))
     rnn("decoder.rnn", decoder_input)
+    if attention == "general":
+        layout.append(("decoder.attention.linear_in.weight", (width, hidden)))
+    if attention == "additive":
+        layout.append(("decoder.attention.linear_query.weight", (hidden, hidden)))
+        layout.append(("decoder.attention.linear_query.bias", (hidden,)))
+        layout.append(("decoder.attention.linear_context.weight", (hidden, width)))
+        layout.append(("decoder.attention.v.weight", (1, hidden)))
+    if attention != "none":
+        layout.append(("decoder.attention.linear_out.weight", (hidden, width + hidden)))
     layout.append(("decoder.out.weight", (output, hidden)))
     layout.append(("decoder.out.bias", (output,)))
     return layout

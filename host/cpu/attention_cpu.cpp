@@ -1,12 +1,16 @@
 // CPU reference of the attention ops (include/s2s/backend.h has the contract): dot-product
 // scores and the context as one GEMM pair per sequence (the strided-batched form the CUDA
-// backend uses), Bahdanau's additive score and the masked softmax as loops.
+// backend uses), Bahdanau's additive score and the masked softmax as loops. The additive loops
+// are tanh-bound (Tq * Ts * A of them per sequence, forward and again backward): each (q, s)
+// pair's tanh row is computed into scratch first, a loop the compiler vectorises with float's
+// polynomial tanh (cpu/activations.h; double keeps libm), and only then reduced.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "cpu/activations.h"
 #include "cpu/blas.h"
 #include "cpu/ops_cpu.h"
 
@@ -68,17 +72,25 @@ void attention_scores_backward_cpu(const T* query, const T* keys, const T* dscor
   }
 }
 
+// t[a] = tanh(q[a] + k[a]) for a < width.
+template <typename T>
+void tanh_of_sum(const T* q, const T* k, int width, T* t) {
+  for (int a = 0; a < width; ++a) t[a] = tanh_activation<T>(q[a] + k[a]);
+}
+
 template <typename T>
 void additive_scores_cpu(const T* query, const T* keys, const T* v, int query_len,
                          int source_len, int batch, int width, T* scores) {
+  std::vector<T> t(static_cast<std::size_t>(width));
   for (int b = 0; b < batch; ++b)
     for (int q = 0; q < query_len; ++q) {
       const T* qrow = query + (static_cast<std::size_t>(q) * batch + b) * width;
       T* out = scores + (static_cast<std::size_t>(b) * query_len + q) * source_len;
       for (int s = 0; s < source_len; ++s) {
-        const T* krow = keys + (static_cast<std::size_t>(s) * batch + b) * width;
+        tanh_of_sum(qrow, keys + (static_cast<std::size_t>(s) * batch + b) * width, width,
+                    t.data());
         T sum = 0;
-        for (int a = 0; a < width; ++a) sum += v[a] * std::tanh(qrow[a] + krow[a]);
+        for (int a = 0; a < width; ++a) sum += v[a] * t[a];
         out[s] = sum;
       }
     }
@@ -94,7 +106,11 @@ void additive_scores_backward_cpu(const T* query, const T* keys, const T* v, con
   const std::size_t key_size = static_cast<std::size_t>(source_len) * batch * width;
   std::vector<T> fresh_query(dquery != nullptr ? query_size : 0, T(0));
   std::vector<T> fresh_keys(dkeys != nullptr ? key_size : 0, T(0));
-  std::vector<T> fresh_v(dv != nullptr ? static_cast<std::size_t>(width) : 0, T(0));
+  std::vector<T> fresh_v(static_cast<std::size_t>(width), T(0));
+  std::vector<T> t(static_cast<std::size_t>(width)), pre(static_cast<std::size_t>(width));
+  // Unwanted outputs are summed into scratch rows that are thrown away, so the loops below
+  // have no branches.
+  std::vector<T> ignored(static_cast<std::size_t>(width));
   for (int b = 0; b < batch; ++b)
     for (int q = 0; q < query_len; ++q) {
       const std::size_t qoff = (static_cast<std::size_t>(q) * batch + b) * width;
@@ -103,13 +119,15 @@ void additive_scores_backward_cpu(const T* query, const T* keys, const T* v, con
         const T g = ds[s];
         if (g == T(0)) continue;  // masked positions: no work (and no gradient)
         const std::size_t koff = (static_cast<std::size_t>(s) * batch + b) * width;
+        tanh_of_sum(query + qoff, keys + koff, width, t.data());
+        T* fq = dquery != nullptr ? fresh_query.data() + qoff : ignored.data();
+        T* fk = dkeys != nullptr ? fresh_keys.data() + koff : ignored.data();
         for (int a = 0; a < width; ++a) {
-          const T t = std::tanh(query[qoff + a] + keys[koff + a]);
-          const T pre = g * v[a] * (T(1) - t * t);
-          if (dquery != nullptr) fresh_query[qoff + a] += pre;
-          if (dkeys != nullptr) fresh_keys[koff + a] += pre;
-          if (dv != nullptr) fresh_v[a] += g * t;
+          pre[a] = g * v[a] * (T(1) - t[a] * t[a]);
+          fresh_v[a] += g * t[a];
         }
+        for (int a = 0; a < width; ++a) fq[a] += pre[a];
+        for (int a = 0; a < width; ++a) fk[a] += pre[a];
       }
     }
   auto store = [mode](const std::vector<T>& fresh, T* out) {
@@ -119,7 +137,7 @@ void additive_scores_backward_cpu(const T* query, const T* keys, const T* v, con
   };
   store(fresh_query, dquery);
   store(fresh_keys, dkeys);
-  store(fresh_v, dv);
+  if (dv != nullptr) store(fresh_v, dv);
 }
 
 template <typename T>

@@ -68,9 +68,9 @@ class Attention {
   // needs; a later forward of the same steps replaces it.
   void forward(const T* query, int first, int count, T* attentional);
 
-  // One decoding step: query [N, H] -> h~ [N, H] (bind with steps = 1 first). The step function
-  // of a decoder calls this after each rnn_forward of one step; with input feeding, it copies
-  // h~ into the next step's feed (decoder_input.h: feed_columns).
+  // One decoding step: query [N, H] -> h~ [N, H] (bind with steps = 1 first). A step decoder
+  // calls this after each one-step rnn_forward (seq2seq.cpp: Impl::attend, which also keeps h~
+  // as the next step's input feed).
   void attend(const T* query, T* attentional) { forward(query, 0, 1, attentional); }
 
   // The attention weights [N, count, Ts] of steps [first, first + count) of the last forward

@@ -2,7 +2,8 @@
 # Checkpoints with attention (dot, general, additive; with and without input feeding; LSTM and
 # GRU; one-hot and embedding inputs; two layers), rebuilt from docs/CHECKPOINT.md's equations
 # by scripts/numpy_reference.py and, where PyTorch is installed, scripts/torch_reference.py
-# (torch.nn modules, load_state_dict(strict=True)), predict what `s2s predict` predicts.
+# (torch.nn modules, load_state_dict(strict=True)), predict what `s2s predict` predicts; and
+# scripts/check_checkpoint.py finds exactly the documented tensors in them.
 # Usage: test_attention_rebuild.sh PATH/TO/s2s   (ctest: checkpoint_attention_rebuild; ~15 s)
 set -uo pipefail
 s2s="${1:?usage: test_attention_rebuild.sh PATH/TO/s2s}"
@@ -33,9 +34,15 @@ compare_with() {
 compare() {
   local name="$1" model="$2"
   shift 2
-  local ours
+  local ours message
   ours="$("$s2s" predict --model "$model" "$@" 2>&1)" ||
     { echo "FAIL $name: s2s predict: $ours"; failures=$((failures + 1)); return; }
+  if message="$(python3 "$root/scripts/check_checkpoint.py" "$model" 2>&1)"; then
+    echo "ok   $name (check_checkpoint.py: every tensor named and shaped as documented)"
+  else
+    echo "FAIL $name: check_checkpoint.py: $message"
+    failures=$((failures + 1))
+  fi
   compare_with numpy_reference.py "$name" "$model" "$ours" "$@"
   [[ $have_torch -eq 1 ]] && compare_with torch_reference.py "$name" "$model" "$ours" "$@"
 }
