@@ -32,6 +32,10 @@ int run_info(const std::string& path) {
   fmt::print("checkpoint: {}\n\nmodel\n", path);
   fmt::print("  cell {}, hidden {}, layers {}, decoder {}\n", to_string(m.cell), m.hidden_size,
              m.layers, to_string(m.mode));
+  if (m.bidirectional)
+    fmt::print("  encoder: bidirectional, decoder started through the {} bridge\n",
+               to_string(m.bridge));
+  if (m.dropout > 0) fmt::print("  dropout {} (training only)\n", m.dropout);
   if (m.input == InputKind::features)
     fmt::print("  input: features, {} per step\n", m.source_features);
   else if (m.input == InputKind::embedding)
