@@ -132,6 +132,36 @@ class CpuOps final : public Ops<T> {
     cpu::repeat_backward_cpu<T>(dout, seq_len, batch, width, dx, mode);
   }
 
+  // Elementwise, layout and decoding ops (host/cpu/elementwise_cpu.cpp, layout_cpu.cpp,
+  // loss_cpu.cpp).
+  void tanh_forward(const T* x, std::size_t n, T* y) override { cpu::tanh_forward_cpu<T>(x, n, y); }
+  void tanh_backward(const T* y, const T* dy, std::size_t n, T* dx) override {
+    cpu::tanh_backward_cpu<T>(y, dy, n, dx);
+  }
+  void concat_columns(const T* a, const T* b, int rows, int a_width, int b_width,
+                      T* out) override {
+    cpu::concat_columns_cpu<T>(a, b, rows, a_width, b_width, out);
+  }
+  void split_columns(const T* dout, int rows, int a_width, int b_width, T* da, T* db,
+                     GradMode mode) override {
+    cpu::split_columns_cpu<T>(dout, rows, a_width, b_width, da, db, mode);
+  }
+  void multiply(const T* x, const T* mask, std::size_t n, T* out) override {
+    cpu::multiply_cpu<T>(x, mask, n, out);
+  }
+  void accumulate(const T* x, std::size_t n, T* y) override { cpu::accumulate_cpu<T>(x, n, y); }
+  void reverse_sequences(const T* x, const std::int32_t* lengths, int seq_len, int batch,
+                         int width, T* out) override {
+    cpu::reverse_sequences_cpu<T>(x, lengths, seq_len, batch, width, out);
+  }
+  void gather_rows(const T* x, const std::int32_t* index, int groups, int rows_in, int rows_out,
+                   int width, T* out) override {
+    cpu::gather_rows_cpu<T>(x, index, groups, rows_in, rows_out, width, out);
+  }
+  void log_softmax(const T* logits, int n, int vocab, T* out) override {
+    cpu::log_softmax_cpu<T>(logits, n, vocab, out);
+  }
+
   void global_norm(const T* x, std::size_t n, T* out) override {
     cpu::global_norm_cpu<T>(x, n, out);
   }

@@ -1,8 +1,10 @@
 // CPU reference of the output losses over a padded [T, B] batch (softmax cross-entropy, mean
 // squared error) and of the row-wise argmax used by greedy decoding.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 #include "cpu/ops_cpu.h"
 
@@ -111,6 +113,21 @@ void argmax_cpu(const T* logits, int n, int vocab, std::int32_t* out) {
   }
 }
 
+// Max-shifted, the sum in double: exact for large logits; a NaN in a row makes that row NaN.
+template <typename T>
+void log_softmax_cpu(const T* logits, int n, int vocab, T* out) {
+  for (int i = 0; i < n; ++i) {
+    const T* row = logits + static_cast<std::size_t>(i) * vocab;
+    T* dst = out + static_cast<std::size_t>(i) * vocab;
+    double top = -std::numeric_limits<double>::infinity();
+    for (int v = 0; v < vocab; ++v) top = std::max(top, static_cast<double>(row[v]));
+    double sum = 0;
+    for (int v = 0; v < vocab; ++v) sum += std::exp(static_cast<double>(row[v]) - top);
+    const double log_sum = top + std::log(sum);
+    for (int v = 0; v < vocab; ++v) dst[v] = static_cast<T>(static_cast<double>(row[v]) - log_sum);
+  }
+}
+
 template void softmax_cross_entropy_cpu<float>(const float*, const std::int32_t*,
                                                const std::int32_t*, int, int, int, float*, float*);
 template void softmax_cross_entropy_cpu<double>(const double*, const std::int32_t*,
@@ -122,5 +139,7 @@ template void mse_cpu<double>(const double*, const double*, const std::int32_t*,
                               double*, double*);
 template void argmax_cpu<float>(const float*, int, int, std::int32_t*);
 template void argmax_cpu<double>(const double*, int, int, std::int32_t*);
+template void log_softmax_cpu<float>(const float*, int, int, float*);
+template void log_softmax_cpu<double>(const double*, int, int, double*);
 
 }  // namespace s2s::cpu

@@ -51,6 +51,31 @@ void mse_cpu(const T* prediction, const T* target, const std::int32_t* lengths, 
              int batch, int features, T* loss, T* dprediction);
 template <typename T>
 void argmax_cpu(const T* logits, int n, int vocab, std::int32_t* out);
+template <typename T>
+void log_softmax_cpu(const T* logits, int n, int vocab, T* out);
+
+// host/cpu/elementwise_cpu.cpp
+template <typename T>
+void tanh_forward_cpu(const T* x, std::size_t n, T* y);
+template <typename T>
+void tanh_backward_cpu(const T* y, const T* dy, std::size_t n, T* dx);
+template <typename T>
+void multiply_cpu(const T* x, const T* mask, std::size_t n, T* out);
+template <typename T>
+void accumulate_cpu(const T* x, std::size_t n, T* y);
+
+// host/cpu/layout_cpu.cpp
+template <typename T>
+void concat_columns_cpu(const T* a, const T* b, int rows, int a_width, int b_width, T* out);
+template <typename T>
+void split_columns_cpu(const T* dout, int rows, int a_width, int b_width, T* da, T* db,
+                       GradMode mode);
+template <typename T>
+void reverse_sequences_cpu(const T* x, const std::int32_t* lengths, int seq_len, int batch,
+                           int width, T* out);
+template <typename T>
+void gather_rows_cpu(const T* x, const std::int32_t* index, int groups, int rows_in,
+                     int rows_out, int width, T* out);
 
 // host/cpu/repeat_cpu.cpp
 template <typename T>
