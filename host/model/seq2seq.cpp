@@ -561,7 +561,7 @@ struct BasicSeq2Seq<T>::Impl {
       ops->multiply(y, head_mask, rows * config.hidden_size, dec_out);
     }
     T* o = sized(mem(), out, rows * V);
-    ops->linear_forward(y, param("decoder.out.weight"), param("decoder.out.bias"),
+    ops->linear_forward(dec_out, param("decoder.out.weight"), param("decoder.out.bias"),
                         static_cast<int>(rows), config.hidden_size, V, o);
     T* g = want_gradient ? sized(mem(), dout, rows * V) : nullptr;
     if (config.output == OutputKind::tokens)
