@@ -516,7 +516,10 @@ int run_train_rank(TrainArgs& a, TrainingRanks& ranks) {
                             "changed?)",
                             a.resume, data.train.size(), data.valid.size(), recorded_train.dump(),
                             recorded_valid.dump()));
-        return model_from_checkpoint(*checkpoint, backend, precision);
+        Seq2Seq resumed = model_from_checkpoint(*checkpoint, backend, precision);
+        // Dropout masks come from (seed, step): the seed the run was started with.
+        resumed.set_dropout_seed(spec.seed);
+        return resumed;
       }
       const ModelConfig config = model_config(a, data);
       OptimizerConfig optimizer;

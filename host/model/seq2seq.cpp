@@ -158,7 +158,7 @@ struct BasicSeq2Seq<T>::Impl {
   T* memory = nullptr;   // the encoder's outputs [Ts, B, D] when kept (encoder_forward)
 
   // Bidirectional encoders and dropout between layers run the stacks layer by layer.
-  std::uint64_t seed = 0;
+  std::uint64_t seed = 0;  // of the dropout masks (set_dropout_seed)
   LayerStack<T> enc_stack, dec_stack;
   Bridge<T> bridge_h, bridge_c;
   Buffer<std::int32_t> src_tokens_reversed;  // one-hot sources for the reverse direction
@@ -996,6 +996,10 @@ void BasicSeq2Seq<T>::set_parameters(const std::vector<T>& values) {
 template <typename T>
 std::vector<T> BasicSeq2Seq<T>::gradients() const {
   return impl_->grads.download();
+}
+template <typename T>
+void BasicSeq2Seq<T>::set_dropout_seed(std::uint64_t seed) {
+  impl_->seed = seed;
 }
 template <typename T>
 void BasicSeq2Seq<T>::fix_dropout_masks(std::uint64_t mask_seed) {

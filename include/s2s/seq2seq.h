@@ -65,6 +65,11 @@ class BasicSeq2Seq {
   // forward_backward computes. Without it, dropout applies only when training and draws new
   // masks each optimizer step from (seed, step).
   void fix_dropout_masks(std::uint64_t mask_seed);
+  // The seed that training's dropout masks are drawn from, with the optimizer step: the
+  // constructor's seed unless set here. A resumed run sets the seed it trained with (a model
+  // rebuilt from a checkpoint starts with seed 0) so that it draws the masks an uninterrupted
+  // run would.
+  void set_dropout_seed(std::uint64_t seed);
 
   // Forward pass and mean loss; no gradients. Throws Error if the batch does not fit the model.
   double loss(const Batch& batch);
