@@ -4,7 +4,8 @@
 Usage: scripts/torch_reference.py CHECKPOINT INPUT... [--raw]
 
 Builds the equivalent torch.nn model from the checkpoint's config: encoder and decoder
-torch.nn.LSTM/GRU/RNN modules, token inputs through torch.nn.Embedding or one-hot vectors,
+torch.nn.LSTM/GRU/RNN modules (the encoder bidirectional=True when the checkpoint's is, its
+final states reaching the decoder through the checkpoint's bridge), token inputs through torch.nn.Embedding or one-hot vectors,
 real-valued inputs as they are, and a torch.nn.Linear head, named so that
 load_state_dict(strict=True) takes the checkpoint's parameter tensors as they are (optimizer
 tensors are left out). Then decodes greedily as s2s does (ids: 0 pad, 1 start, 2 end):
@@ -78,10 +79,11 @@ class Encoder(nn.Module):
         else:
             size = c["source_features"]
         self.vocab = c["source_vocab_size"]
-        self.rnn = RNN_CLASSES[c["cell"]](size, c["hidden_size"], c["layers"])
+        self.rnn = RNN_CLASSES[c["cell"]](size, c["hidden_size"], c["layers"],
+                                          bidirectional=c.get("bidirectional", False))
 
     def forward(self, source):
-        """source: [T] token ids or [T, F] features -> (outputs [T, 1, H], the final state (h
+        """source: [T] token ids or [T, F] features -> (outputs [T, 1, H or 2H], the final state (h
         or (h, c)))."""
         if self.input_kind == "embedding":
             x = self.embedding(source)
@@ -139,14 +141,54 @@ class Decoder(nn.Module):
             size += c["hidden_size"]
         self.rnn = RNN_CLASSES[c["cell"]](size, c["hidden_size"], c["layers"])
         if self.attention_kind != "none":
-            # A unidirectional encoder's outputs are H wide.
-            self.attention = Attention(self.attention_kind, c["hidden_size"], c["hidden_size"])
+            # The encoder's outputs are H wide, 2H when bidirectional (forward, then reverse).
+            width = c["hidden_size"] * (2 if c.get("bidirectional", False) else 1)
+            self.attention = Attention(self.attention_kind, c["hidden_size"], width)
         self.out = nn.Linear(c["hidden_size"], c["target_vocab_size"])
+        add_bridge(self, c)
 
     def token_input(self, token):
         if self.uses_embedding:
             return self.embedding(token)
         return nn.functional.one_hot(token, self.vocab).float()
+
+
+def add_bridge(decoder, c):
+    """A linear bridge's maps (docs/CHECKPOINT.md): decoder.bridge_h (and bridge_c for an LSTM
+    under teacher forcing), one torch.nn.Linear(2H, H) per bridged layer: every layer, or the
+    top one alone for a repeat decoder."""
+    if not c.get("bidirectional") or c.get("bridge", "sum") != "linear":
+        return
+    count = c["layers"] if c["mode"] == "teacher_forcing" else 1
+    states = ["h", "c"] if c["cell"] == "lstm" and c["mode"] == "teacher_forcing" else ["h"]
+    for state in states:
+        setattr(decoder, f"bridge_{state}", nn.ModuleList(
+            nn.Linear(2 * c["hidden_size"], c["hidden_size"]) for _ in range(count)))
+
+
+def bridged(decoder, c, state):
+    """A bidirectional encoder's final state (h, or (h, c)), [2L, 1, H] in PyTorch's order
+    (layer * 2 + direction), as the decoder's initial state [L, 1, H] through the bridge: sum
+    of the two directions, or each bridged layer's Linear over [forward ; reverse]."""
+    if not c.get("bidirectional"):
+        return state
+
+    def one(s, name):
+        layers = s.shape[0] // 2
+        forward, reverse = s.view(layers, 2, *s.shape[1:]).unbind(1)
+        if c.get("bridge", "sum") == "sum":
+            return forward + reverse
+        out = torch.zeros_like(forward)
+        maps = getattr(decoder, f"bridge_{name}", [])
+        first = layers - len(maps)
+        for i, linear in enumerate(maps):
+            k = first + i
+            out[k] = linear(torch.cat([forward[k], reverse[k]], dim=-1))
+        return out
+
+    if isinstance(state, tuple):
+        return one(state[0], "h"), one(state[1], "c")
+    return one(state, "h")
 
 
 class Seq2Seq(nn.Module):
@@ -161,6 +203,7 @@ class Seq2Seq(nn.Module):
         c = self.config
         steps = c["max_target_length"]
         memory, state = self.encoder(source)
+        state = bridged(self.decoder, c, state)
         ids = []
         if c["mode"] == "repeat":
             top = (state[0] if c["cell"] == "lstm" else state)[-1]  # [1, H]

@@ -37,6 +37,10 @@ int run_info(const std::string& path) {
                m.input_feed ? ", input feeding" : ", no input feeding");
   else
     fmt::print("  attention: none\n");
+  if (m.bidirectional)
+    fmt::print("  encoder: bidirectional, decoder started through the {} bridge\n",
+               to_string(m.bridge));
+  if (m.dropout > 0) fmt::print("  dropout {} (training only)\n", m.dropout);
   if (m.input == InputKind::features)
     fmt::print("  input: features, {} per step\n", m.source_features);
   else if (m.input == InputKind::embedding)

@@ -101,6 +101,9 @@ struct TrainArgs {
   std::string embedding = "one-hot";
   std::string attention = "none";
   bool input_feed = false;
+  bool bidirectional = false;
+  std::string bridge = "sum";
+  double dropout = 0;
 
   int epochs = 20, batch_size = 64;
   std::string optimizer = "adam";
@@ -190,7 +193,8 @@ void print_samples(Seq2Seq& model, const SequenceData& data, const Presentation&
 const std::vector<std::string> kFixedWhenResuming = {
     "--task",  "--data",   "--valid",     "--valid-split", "--digits",    "--reverse",
     "--max-dashes", "--size", "--seed",  "--cell",        "--hidden",      "--layers",
-    "--mode",  "--embedding", "--attention", "--input-feed", "--batch-size", "--optimizer", "--lr", "--momentum",
+    "--mode",  "--embedding", "--attention", "--input-feed", "--bidirectional", "--bridge",
+    "--dropout", "--batch-size", "--optimizer", "--lr", "--momentum",
     "--decay", "--clip", "--early-stopping", "--min-delta", "--presentation", "--padded",
     "--no-bucket", "--init", "--curriculum", "--curriculum-target", "--stage-epochs",
     "--stage-steps", "--eval-every", "--eval-examples", "--target-exact-match"};
@@ -204,6 +208,10 @@ void check_ranges(const TrainArgs& a) {
        fmt::format("--momentum is {} (allowed: 0 <= momentum < 1)", a.momentum));
   need(std::isfinite(a.decay) && a.decay >= 0, fmt::format("--decay is {} (allowed: >= 0)", a.decay));
   need(std::isfinite(a.clip) && a.clip >= 0, fmt::format("--clip is {} (allowed: >= 0; 0 = off)", a.clip));
+  need(a.dropout >= 0 && a.dropout < 1,
+       fmt::format("--dropout is {} (allowed: 0 <= p < 1; 0 = off)", a.dropout));
+  need(a.bidirectional || !a.given("--bridge"),
+       "--bridge applies to a bidirectional encoder only (add --bidirectional)");
   need(std::isfinite(a.min_delta) && a.min_delta >= 0,
        fmt::format("--min-delta is {} (allowed: >= 0)", a.min_delta));
   need(std::isfinite(a.curriculum_target) && a.curriculum_target > 0 && a.curriculum_target <= 1,
@@ -222,6 +230,9 @@ void take_model_flags_from(TrainArgs& a, const CheckpointData& c) {
   if (!a.given("--mode")) a.mode = to_string(c.config.mode);
   if (!a.given("--attention")) a.attention = to_string(c.config.attention);
   if (!a.given("--input-feed")) a.input_feed = c.config.input_feed;
+  if (!a.given("--bidirectional")) a.bidirectional = c.config.bidirectional;
+  if (!a.given("--bridge")) a.bridge = to_string(c.config.bridge);
+  if (!a.given("--dropout")) a.dropout = c.config.dropout;
   if (!a.given("--embedding"))
     a.embedding = c.config.input == InputKind::embedding ? std::to_string(c.config.embedding_size)
                                                          : std::string("one-hot");
@@ -246,6 +257,13 @@ ModelConfig model_config(const TrainArgs& a, const LoadedData& data) {
   require(!c.input_feed || c.attention != AttentionKind::none,
           "--input-feed feeds the attentional vector back, so it needs --attention dot, general "
           "or additive");
+  c.bidirectional = a.bidirectional;
+  try {
+    c.bridge = parse_bridge(a.bridge);
+  } catch (const Error& e) {
+    throw Error(std::string("--bridge: ") + e.what());
+  }
+  c.dropout = a.dropout;
   if (data.train.feature_sources()) {
     require(a.embedding == "one-hot" || !a.given("--embedding"),
             "--embedding does not apply to task progression: its inputs are real values");
@@ -300,12 +318,15 @@ std::string describe_data(const DataSpec& spec, const LoadedData& data) {
 std::string describe_model(const ModelConfig& c, std::size_t parameters) {
   std::string input = c.input == InputKind::embedding ? fmt::format("embedding {}", c.embedding_size)
                                                       : to_string(c.input);
-  std::string attention;
+  std::string extras;
   if (c.attention != AttentionKind::none)
-    attention = fmt::format(", attention {}{}", to_string(c.attention),
-                            c.input_feed ? " with input feeding" : "");
-  return fmt::format("{} {} x{}, {}{}, input {}, {} target ids, {} parameters", to_string(c.cell),
-                     c.hidden_size, c.layers, to_string(c.mode), attention, input,
+    extras += fmt::format(", attention {}{}", to_string(c.attention),
+                          c.input_feed ? " with input feeding" : "");
+  if (c.bidirectional)
+    extras += fmt::format(", bidirectional encoder (bridge {})", to_string(c.bridge));
+  if (c.dropout > 0) extras += fmt::format(", dropout {}", c.dropout);
+  return fmt::format("{} {} x{}, {}, input {}{}, {} target ids, {} parameters", to_string(c.cell),
+                     c.hidden_size, c.layers, to_string(c.mode), input, extras,
                      c.target_vocab_size, parameters);
 }
 
@@ -520,7 +541,10 @@ int run_train_rank(TrainArgs& a, TrainingRanks& ranks) {
                             "changed?)",
                             a.resume, data.train.size(), data.valid.size(), recorded_train.dump(),
                             recorded_valid.dump()));
-        return model_from_checkpoint(*checkpoint, backend, precision);
+        Seq2Seq resumed = model_from_checkpoint(*checkpoint, backend, precision);
+        // Dropout masks come from (seed, step): the seed the run was started with.
+        resumed.set_dropout_seed(spec.seed);
+        return resumed;
       }
       const ModelConfig config = model_config(a, data);
       OptimizerConfig optimizer;
@@ -755,6 +779,20 @@ Subcommand add_train_command(CLI::App& parent) {
   add(app->add_flag("--input-feed", a.input_feed,
                     "Input feeding: the decoder's input also holds the previous step's "
                     "attentional vector (needs --attention)")
+          ->group("Model"));
+  add(app->add_flag("--bidirectional", a.bidirectional,
+                    "Bidirectional encoder (PyTorch's bidirectional=True): a reverse direction "
+                    "per layer; the decoder starts from both through --bridge")
+          ->group("Model"));
+  add(app->add_option("--bridge", a.bridge,
+                      "How a bidirectional encoder's two final states start the decoder: sum "
+                      "(added) or linear (a learned map of both); docs/CHECKPOINT.md")
+          ->capture_default_str()
+          ->group("Model"));
+  add(app->add_option("--dropout", a.dropout,
+                      "Dropout probability between stacked layers and before the output layer, "
+                      "training only (0 = off)")
+          ->capture_default_str()
           ->group("Model"));
 
   // Training.

@@ -155,6 +155,11 @@ void ModelConfig::validate() const {
                 "with bidirectional: attention general or additive)");
   if (bridge != BridgeKind::sum && bridge != BridgeKind::linear)
     throw Error("model config: unknown bridge (allowed: sum, linear)");
+  // The input-feeding decoder runs its layers fused, one step at a time, so there is no place
+  // for a mask between them (its encoder and the head still take dropout).
+  if (input_feed && dropout > 0 && layers > 1)
+    throw Error("model config: dropout between the decoder's layers is not available with input "
+                "feeding (allowed: dropout with layers 1, or without input_feed)");
   // Written as a negation so that NaN is refused too.
   if (!(dropout >= 0 && dropout < 1))
     throw Error("model config: dropout is " + std::to_string(dropout) +

@@ -40,6 +40,19 @@ int output_size(const ModelConfig& c) {
   return c.output == OutputKind::tokens ? c.target_vocab_size : c.target_features;
 }
 
+std::vector<std::string> bridge_states(const ModelConfig& c) {
+  if (c.cell == CellType::lstm && c.mode == DecoderMode::teacher_forcing) return {"h", "c"};
+  return {"h"};
+}
+
+int bridge_first_layer(const ModelConfig& c) {
+  return c.mode == DecoderMode::repeat ? c.layers - 1 : 0;
+}
+
+std::string bridge_prefix(const std::string& state, int index) {
+  return "decoder.bridge_" + state + "." + std::to_string(index);
+}
+
 std::vector<ParameterInfo> parameter_layout(const ModelConfig& c) {
   c.validate();
   std::vector<ParameterInfo> layout;
@@ -50,21 +63,32 @@ std::vector<ParameterInfo> parameter_layout(const ModelConfig& c) {
     layout.push_back(std::move(info));
   };
   const std::int64_t gates = static_cast<std::int64_t>(gate_count(c.cell)) * c.hidden_size;
-  auto add_rnn = [&](const std::string& prefix, int input_size) {
-    for (int k = 0; k < c.layers; ++k) {
-      const std::string l = std::to_string(k);
-      add(prefix + ".weight_ih_l" + l, {gates, k == 0 ? input_size : c.hidden_size});
-      add(prefix + ".weight_hh_l" + l, {gates, c.hidden_size});
-      add(prefix + ".bias_ih_l" + l, {gates});
-      add(prefix + ".bias_hh_l" + l, {gates});
-    }
+  // PyTorch's order and names: per layer, the forward direction, then the reverse one
+  // (`_reverse`); layer k > 0 reads the previous layer's directions concatenated.
+  auto add_rnn = [&](const std::string& prefix, int input_size, int directions) {
+    for (int k = 0; k < c.layers; ++k)
+      for (int direction = 0; direction < directions; ++direction) {
+        const std::string l = std::to_string(k) + (direction == 1 ? "_reverse" : "");
+        add(prefix + ".weight_ih_l" + l,
+            {gates, k == 0 ? input_size : directions * c.hidden_size});
+        add(prefix + ".weight_hh_l" + l, {gates, c.hidden_size});
+        add(prefix + ".bias_ih_l" + l, {gates});
+        add(prefix + ".bias_hh_l" + l, {gates});
+      }
   };
   if (c.input == InputKind::embedding)
     add("encoder.embedding.weight", {c.source_vocab_size, c.embedding_size});
-  add_rnn("encoder.rnn", encoder_input_size(c));
+  add_rnn("encoder.rnn", encoder_input_size(c), c.bidirectional ? 2 : 1);
   if (decoder_uses_embedding(c))
     add("decoder.embedding.weight", {c.target_vocab_size, c.embedding_size});
-  add_rnn("decoder.rnn", decoder_rnn_input_size(c));
+  add_rnn("decoder.rnn", decoder_rnn_input_size(c), 1);
+  if (c.bidirectional && c.bridge == BridgeKind::linear)
+    for (const std::string& state : bridge_states(c))
+      for (int i = 0; i < c.layers - bridge_first_layer(c); ++i) {
+        const std::string name = bridge_prefix(state, i);
+        add(name + ".weight", {c.hidden_size, 2 * c.hidden_size});
+        add(name + ".bias", {c.hidden_size});
+      }
   for (const AttentionTensor& t : attention_tensors(c))
     add(t.name, t.columns > 0 ? Shape{t.rows, t.columns} : Shape{t.rows});
   add("decoder.out.weight", {output_size(c), c.hidden_size});

@@ -1,6 +1,9 @@
 // Sizes derived from a ModelConfig, shared by the model, checkpoints and tests.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "s2s/config.h"
 
 namespace s2s {
@@ -18,6 +21,13 @@ int decoder_rnn_input_size(const ModelConfig& config);
 bool decoder_uses_embedding(const ModelConfig& config);
 // Width D of the encoder's outputs that attention reads: H, or 2H when bidirectional.
 int encoder_output_size(const ModelConfig& config);
+// A linear bridge (docs/CHECKPOINT.md): the states it maps ("h", and "c" for an LSTM teacher-
+// forcing decoder), the first layer it maps (0, or the top layer for a repeat decoder, which
+// reads nothing else), and the name prefix of its index-th map, the one of layer
+// first + index: decoder.bridge_<state>.<index> (a torch.nn.ModuleList of torch.nn.Linear).
+std::vector<std::string> bridge_states(const ModelConfig& config);
+int bridge_first_layer(const ModelConfig& config);
+std::string bridge_prefix(const std::string& state, int index);
 // Width of the output head: target vocabulary or target features.
 int output_size(const ModelConfig& config);
 

@@ -10,6 +10,9 @@
 
 #include "cpu/flush_denormals.h"
 #include "model/attention.h"
+#include "model/bridge.h"
+#include "model/dropout_masks.h"
+#include "model/layer_stack.h"
 #include "model/parameters.h"
 #include "rnn_workspace.h"
 #include "s2s/buffer.h"
@@ -118,6 +121,19 @@ std::vector<double> checked_features(const char* side, const std::vector<double>
   return clean;
 }
 
+// Each sequence's tokens [T, B] reversed within its length (pad beyond it): the one-hot input of
+// a bidirectional encoder's reverse direction, reversed on the host at upload.
+std::vector<std::int32_t> reversed_within_lengths(const std::vector<std::int32_t>& tokens,
+                                                  const std::vector<std::int32_t>& lengths,
+                                                  int length, int batch) {
+  std::vector<std::int32_t> reversed(tokens.size(), Vocabulary::pad_id);
+  for (int b = 0; b < batch; ++b)
+    for (int t = 0; t < lengths[b] && t < length; ++t)
+      reversed[static_cast<std::size_t>(t) * batch + b] =
+          tokens[static_cast<std::size_t>(lengths[b] - 1 - t) * batch + b];
+  return reversed;
+}
+
 }  // namespace
 
 template <typename T>
@@ -150,13 +166,32 @@ struct BasicSeq2Seq<T>::Impl {
       feed_din, feed_prev, one_hot_table;
   T* memory = nullptr;   // the encoder's outputs [Ts, B, D] when kept (encoder_forward)
 
+  // Bidirectional encoders and dropout between layers run the stacks layer by layer.
+  std::uint64_t seed = 0;  // of the dropout masks (set_dropout_seed)
+  LayerStack<T> enc_stack, dec_stack;
+  Bridge<T> bridge_h, bridge_c;
+  Buffer<std::int32_t> src_tokens_reversed;  // one-hot sources for the reverse direction
+  Buffer<T> enc_states_h, enc_states_c, enc_dstates_h, enc_dstates_c;  // [2, L, B, H]
+  // This forward pass's dropout masks (null: none), inside dropout_masks; prepare() clears them
+  // so that nothing but a training forward (or fixed masks) ever applies them.
+  Buffer<T> dropout_masks, dec_dropped;
+  const T* enc_masks = nullptr;   // [L-1, Ts, B, D]
+  const T* dec_masks = nullptr;   // [L-1, Tt, B, H]
+  const T* head_mask = nullptr;   // [Tt, B, H]
+  bool masks_fixed = false;       // fix_dropout_masks: the same masks in every forward pass
+  std::uint64_t fixed_mask_seed = 0;
+
   // The batch as uploaded by prepare().
   int B = 0, Ts = 0, Tt = 0;
 
-  Impl(const ModelConfig& c, BackendKind kind, Precision precision) : config(c) {
-    config.validate();
-    backend = resolve_backend(kind);
-    ops = make_ops<T>(backend, precision);
+  Impl(const ModelConfig& c, BackendKind kind, Precision precision)
+      : config((c.validate(), c)),
+        ops(make_ops<T>(resolve_backend(kind), precision)),
+        enc_stack(*ops),
+        dec_stack(*ops),
+        bridge_h(*ops),
+        bridge_c(*ops) {
+    backend = ops->kind();
     layout = parameter_layout(config);
     const std::size_t n = layout.back().offset + layout.back().size();
     params = Buffer<T>(ops->memory(), n);
@@ -196,6 +231,30 @@ struct BasicSeq2Seq<T>::Impl {
     return g;
   }
 
+  // Weights and gradients of every (layer, direction), PyTorch's `_reverse` names for the
+  // reverse direction, in LayerStack's order.
+  std::vector<RnnLayerWeights<T>> stack_weights(const std::string& prefix, int directions) {
+    std::vector<RnnLayerWeights<T>> w;
+    for (int k = 0; k < config.layers; ++k)
+      for (int d = 0; d < directions; ++d) {
+        const std::string l = std::to_string(k) + (d == 1 ? "_reverse" : "");
+        w.push_back({param(prefix + ".weight_ih_l" + l), param(prefix + ".weight_hh_l" + l),
+                     param(prefix + ".bias_ih_l" + l), param(prefix + ".bias_hh_l" + l)});
+      }
+    return w;
+  }
+  std::vector<RnnLayerGrads<T>> stack_grads(const std::string& prefix, int directions) {
+    std::vector<RnnLayerGrads<T>> g;
+    for (int k = 0; k < config.layers; ++k)
+      for (int d = 0; d < directions; ++d) {
+        const std::string l = std::to_string(k) + (d == 1 ? "_reverse" : "");
+        g.push_back({grad(prefix + ".weight_ih_l" + l), grad(prefix + ".weight_hh_l" + l),
+                     grad(prefix + ".bias_ih_l" + l), grad(prefix + ".bias_hh_l" + l)});
+      }
+    return g;
+  }
+  int encoder_directions() const { return config.bidirectional ? 2 : 1; }
+
   RnnDims dims(int input_size, int seq_len) const {
     return RnnDims{config.cell, config.layers, input_size, config.hidden_size, seq_len, B};
   }
@@ -214,11 +273,14 @@ struct BasicSeq2Seq<T>::Impl {
       } else {
         // PyTorch: RNN parameters U(-1/sqrt(H), 1/sqrt(H)); Linear U(-1/sqrt(in), 1/sqrt(in)),
         // and the head's input is the decoder's hidden state, so both bounds are 1/sqrt(H).
-        // Attention's linear layers: PyTorch's U(-1/sqrt(in), 1/sqrt(in)) with in = columns.
+        // Attention's linear layers: PyTorch's U(-1/sqrt(in), 1/sqrt(in)) with in = columns;
+        // a linear bridge reads [h_forward ; h_reverse]: its fan-in is 2H.
         const bool attention_tensor = p.name.rfind("decoder.attention.", 0) == 0;
-        const double fan_in = attention_tensor && p.shape.size() == 2
-                                  ? static_cast<double>(p.shape[1])
-                                  : static_cast<double>(config.hidden_size);
+        const double fan_in =
+            attention_tensor && p.shape.size() == 2 ? static_cast<double>(p.shape[1])
+            : p.name.find(".bridge_") != std::string::npos
+                ? 2.0 * config.hidden_size
+                : static_cast<double>(config.hidden_size);
         const double bound = 1.0 / std::sqrt(fan_in);
         for (std::size_t i = 0; i < p.size(); ++i)
           data[i] = static_cast<T>(rng.uniform(-bound, bound));
@@ -265,11 +327,15 @@ struct BasicSeq2Seq<T>::Impl {
 
     B = b;
     Ts = batch.source_length;
+    enc_masks = dec_masks = head_mask = nullptr;
     upload_as(mem(), src_lengths, batch.source_lengths);
     if (config.input == InputKind::features)
       upload_as(mem(), src_x, src_features);
     else
       upload_as(mem(), src_tokens, src);
+    if (config.bidirectional && config.input == InputKind::one_hot)
+      upload_as(mem(), src_tokens_reversed,
+                reversed_within_lengths(src, batch.source_lengths, Ts, B));
     if (!with_targets) return;
     Tt = batch.target_length;
     upload_as(mem(), tgt_lengths, batch.target_lengths);
@@ -316,6 +382,10 @@ struct BasicSeq2Seq<T>::Impl {
   // enc_h and enc_c, and, when keep_outputs (attention reads them), the encoder's outputs
   // [Ts, B, D] (D = encoder_output_size) in `memory`, valid until the next encoder_forward.
   void encoder_forward(bool keep_outputs = false) {
+    if (config.bidirectional || enc_masks != nullptr) {
+      stacked_encoder_forward(keep_outputs);
+      return;
+    }
     const RnnDims d = dims(encoder_input_size(config), Ts);
     auto w = rnn_weights("encoder.rnn");
     // No y: the top layer's outputs are in the workspace (rnn_top_output), so they are not
@@ -332,6 +402,10 @@ struct BasicSeq2Seq<T>::Impl {
   // `memory` (nullable: none), dh and dc [L, B, H] w.r.t. the decoder's initial states (dc
   // nullable; LSTM only). Overwrites the encoder's parameter gradients.
   void encoder_backward(const T* dmemory, const T* dh, const T* dc) {
+    if (config.bidirectional || enc_masks != nullptr) {
+      stacked_encoder_backward(dmemory, dh, dc);
+      return;
+    }
     const RnnDims ed = dims(encoder_input_size(config), Ts);
     const RnnInput<T> ein = current_encoder_input();
     const bool embed = config.input == InputKind::embedding;
@@ -346,6 +420,108 @@ struct BasicSeq2Seq<T>::Impl {
       ops->embedding_backward(src_tokens.data(), edx, Ts * B, config.source_vocab_size,
                               config.embedding_size, grad("encoder.embedding.weight"),
                               GradMode::overwrite);
+  }
+
+  // encoder_forward layer by layer (LayerStack): both directions, dropout between layers, and
+  // the bridge from the two directions' final states to the decoder's initial states.
+  void stacked_encoder_forward(bool keep_outputs) {
+    const int dirs = encoder_directions();
+    const LayerStackShape shape{config.cell, config.layers, dirs, encoder_input_size(config),
+                                config.hidden_size, Ts, B};
+    const std::size_t S = state_size();
+    T* h = sized(mem(), enc_h, S);
+    T* c = sized(mem(), enc_c, S);
+    T* hn = dirs == 2 ? sized(mem(), enc_states_h, 2 * S) : h;
+    T* cn = dirs == 2 ? sized(mem(), enc_states_c, 2 * S) : c;
+    const auto w = stack_weights("encoder.rnn", dirs);
+    enc_stack.forward(shape, w.data(), encoder_input(), src_tokens_reversed.data(),
+                      src_lengths.data(), nullptr, nullptr, enc_masks, hn,
+                      is_lstm() ? cn : nullptr);
+    if (dirs == 2) {
+      const int first = bridge_first_layer(config);
+      bridge_h.forward(config.bridge, config.layers, first, B, config.hidden_size, hn,
+                       bridge_params("h"), bridge_params("h", "bias"), h);
+      if (bridges_cell_state())
+        bridge_c.forward(config.bridge, config.layers, first, B, config.hidden_size, cn,
+                         bridge_params("c"), bridge_params("c", "bias"), c);
+    }
+    memory = keep_outputs ? enc_stack.output() : nullptr;
+  }
+
+  void stacked_encoder_backward(const T* dmemory, const T* dh, const T* dc) {
+    const int dirs = encoder_directions();
+    const T* dhn = dh;
+    const T* dcn = is_lstm() ? dc : nullptr;
+    if (dirs == 2) {
+      const std::size_t S = state_size();
+      T* dstates_h = sized(mem(), enc_dstates_h, 2 * S);
+      bridge_h.backward(bridge_params("h"), dh, dstates_h, bridge_grads("h"),
+                        bridge_grads("h", "bias"));
+      dhn = dstates_h;
+      // A repeat decoder reads no cell state (dc is null): no gradient reaches cn.
+      if (bridges_cell_state() && dc != nullptr) {
+        T* dstates_c = sized(mem(), enc_dstates_c, 2 * S);
+        bridge_c.backward(bridge_params("c"), dc, dstates_c, bridge_grads("c"),
+                          bridge_grads("c", "bias"));
+        dcn = dstates_c;
+      } else {
+        dcn = nullptr;
+      }
+    }
+    const bool embed = config.input == InputKind::embedding;
+    const int in = encoder_input_size(config);
+    T* edx = embed ? sized(mem(), enc_dx, static_cast<std::size_t>(Ts) * B * in) : nullptr;
+    const auto w = stack_weights("encoder.rnn", dirs);
+    const auto g = stack_grads("encoder.rnn", dirs);
+    enc_stack.backward(w.data(), dmemory, dhn, dcn, edx, nullptr, nullptr, g.data());
+    if (embed)
+      ops->embedding_backward(src_tokens.data(), edx, Ts * B, config.source_vocab_size,
+                              config.embedding_size, grad("encoder.embedding.weight"),
+                              GradMode::overwrite);
+  }
+
+  // Whether the decoder starts from a bridged cell state (LSTM; for a linear bridge only under
+  // teacher forcing, as a repeat decoder reads no encoder cell state).
+  bool bridges_cell_state() const {
+    if (!is_lstm()) return false;
+    return config.bridge == BridgeKind::sum || config.mode == DecoderMode::teacher_forcing;
+  }
+  // A linear bridge's tensors for state "h" or "c" (empty for the sum bridge).
+  std::vector<const T*> bridge_params(const std::string& state,
+                                      const std::string& kind = "weight") {
+    std::vector<const T*> p;
+    if (config.bridge != BridgeKind::linear) return p;
+    for (int i = 0; i < config.layers - bridge_first_layer(config); ++i)
+      p.push_back(param(bridge_prefix(state, i) + "." + kind));
+    return p;
+  }
+  std::vector<T*> bridge_grads(const std::string& state, const std::string& kind = "weight") {
+    std::vector<T*> g;
+    if (config.bridge != BridgeKind::linear) return g;
+    for (int i = 0; i < config.layers - bridge_first_layer(config); ++i)
+      g.push_back(grad(bridge_prefix(state, i) + "." + kind));
+    return g;
+  }
+
+  // Draws this forward pass's dropout masks when it trains (or the masks are fixed):
+  // inverted dropout, kept values scaled by 1/(1-p), from s2s::Rng seeded from (seed, step) on
+  // the host, so a seed gives the same masks on every backend.
+  void draw_dropout_masks(bool training) {
+    enc_masks = dec_masks = head_mask = nullptr;
+    if (config.dropout <= 0 || !(training || masks_fixed)) return;
+    const std::size_t between = static_cast<std::size_t>(config.layers - 1);
+    const std::size_t enc_n = between * Ts * B * encoder_output_size(config);
+    const std::size_t dec_n = between * Tt * B * config.hidden_size;
+    const std::size_t head_n = static_cast<std::size_t>(Tt) * B * config.hidden_size;
+    const std::vector<T> host = dropout_mask_values<T>(
+        masks_fixed ? fixed_mask_seed : dropout_seed(seed, step), config.dropout,
+        enc_n + dec_n + head_n);
+    const T* m = upload_as(mem(), dropout_masks, host);
+    if (between > 0) {
+      enc_masks = m;
+      dec_masks = m + enc_n;
+    }
+    head_mask = m + enc_n + dec_n;
   }
 
   // The decoder's layer-0 input over Tt steps (teacher forcing from the uploaded targets;
@@ -371,31 +547,47 @@ struct BasicSeq2Seq<T>::Impl {
   // Runs the whole forward pass over the prepared batch; leaves the loss in scalars[0] and,
   // when want_gradient, d(loss)/d(head output) in dout.
   void forward(bool want_gradient) {
+    draw_dropout_masks(want_gradient);
     encoder_forward(has_attention());
     const bool tf = config.mode == DecoderMode::teacher_forcing;
+    T* y = nullptr;  // what the head reads (before dropout): decoder outputs or h~
     if (config.input_feed) {
       forward_input_feed();
+      y = att_out.data();
     } else {
       const RnnDims d = dims(decoder_rnn_input_size(config), Tt);
       auto w = rnn_weights("decoder.rnn");
-      T* ws = sized(mem(), dec_ws, ops->rnn_workspace_size(d));
-      // The head reads the decoder's outputs where its cache holds them (rnn_top_output): one
-      // copy of [Tt, B, H] instead of two, valid until the next decoder forward.
-      ops->rnn_forward(d, w.data(), decoder_input(), tgt_lengths.data(),
-                       tf ? enc_h.data() : nullptr, tf && is_lstm() ? enc_c.data() : nullptr,
-                       /*y=*/nullptr, nullptr, nullptr, ws);
-      T* y = rnn_top_output(d, ws);
-      dec_out = y;
+      if (dec_masks != nullptr) {
+        const LayerStackShape shape{config.cell, config.layers, 1, d.input_size,
+                                    config.hidden_size, Tt, B};
+        dec_stack.forward(shape, w.data(), decoder_input(), nullptr, tgt_lengths.data(),
+                          tf ? enc_h.data() : nullptr, tf && is_lstm() ? enc_c.data() : nullptr,
+                          dec_masks, nullptr, nullptr);
+        y = dec_stack.output();
+      } else {
+        T* ws = sized(mem(), dec_ws, ops->rnn_workspace_size(d));
+        // The head reads the decoder's outputs where its cache holds them (rnn_top_output): one
+        // copy of [Tt, B, H] instead of two, valid until the next decoder forward.
+        ops->rnn_forward(d, w.data(), decoder_input(), tgt_lengths.data(),
+                         tf ? enc_h.data() : nullptr, tf && is_lstm() ? enc_c.data() : nullptr,
+                         /*y=*/nullptr, nullptr, nullptr, ws);
+        y = rnn_top_output(d, ws);
+      }
       if (has_attention()) {
         // Without input feeding no step waits for another's attention: all Tt steps at once.
         attention->bind(attention_weights(), memory, src_lengths.data(), Ts, B, Tt);
         T* a = sized(mem(), att_out, static_cast<std::size_t>(Tt) * B * config.hidden_size);
         attention->forward(y, 0, Tt, a);
-        dec_out = a;
+        y = a;
       }
     }
     const int V = output_size(config);
     const std::size_t rows = static_cast<std::size_t>(Tt) * B;
+    dec_out = y;
+    if (head_mask != nullptr) {
+      dec_out = sized(mem(), dec_dropped, rows * config.hidden_size);
+      ops->multiply(y, head_mask, rows * config.hidden_size, dec_out);
+    }
     T* o = sized(mem(), out, rows * V);
     ops->linear_forward(dec_out, param("decoder.out.weight"), param("decoder.out.bias"),
                         static_cast<int>(rows), config.hidden_size, V, o);
@@ -420,6 +612,7 @@ struct BasicSeq2Seq<T>::Impl {
                          static_cast<int>(rows), static_cast<int>(H), V, dy,
                          grad("decoder.out.weight"), grad("decoder.out.bias"),
                          GradMode::overwrite);
+    if (head_mask != nullptr) ops->multiply(dy, head_mask, rows * H, dy);
     if (config.input_feed) {
       backward_input_feed(dy);
       return;
@@ -432,7 +625,8 @@ struct BasicSeq2Seq<T>::Impl {
       zero_attention_grads();
       attention->begin_backward();
       T* dq = sized(mem(), att_dquery, rows * H);
-      attention->backward(rnn_top_output(dd, dec_ws.data()), dy, 0, Tt, dq, attention_grads());
+      const T* query = dec_masks != nullptr ? dec_stack.output() : rnn_top_output(dd, dec_ws.data());
+      attention->backward(query, dy, 0, Tt, dq, attention_grads());
       dmemory = attention->finish_backward(attention_grads());
       dy = dq;
     }
@@ -450,10 +644,14 @@ struct BasicSeq2Seq<T>::Impl {
                         : nullptr;
     auto dw = rnn_weights("decoder.rnn");
     auto dg = rnn_grads("decoder.rnn");
-    ops->rnn_backward(dd, dw.data(), din, tgt_lengths.data(), tf ? enc_h.data() : nullptr,
-                      tf && is_lstm() ? enc_c.data() : nullptr, dy, nullptr, nullptr, ddx,
-                      tf ? dh : nullptr, tf && is_lstm() ? dc : nullptr, dg.data(),
-                      GradMode::overwrite, dec_ws.data());
+    if (dec_masks != nullptr)
+      dec_stack.backward(dw.data(), dy, nullptr, nullptr, ddx, tf ? dh : nullptr,
+                         tf && is_lstm() ? dc : nullptr, dg.data());
+    else
+      ops->rnn_backward(dd, dw.data(), din, tgt_lengths.data(), tf ? enc_h.data() : nullptr,
+                        tf && is_lstm() ? enc_c.data() : nullptr, dy, nullptr, nullptr, ddx,
+                        tf ? dh : nullptr, tf && is_lstm() ? dc : nullptr, dg.data(),
+                        GradMode::overwrite, dec_ws.data());
 
     if (tf) {
       if (decoder_uses_embedding(config))
@@ -995,6 +1193,7 @@ template <typename T>
 BasicSeq2Seq<T>::BasicSeq2Seq(const ModelConfig& config, std::uint64_t seed, BackendKind backend,
                               Precision precision)
     : impl_(std::make_unique<Impl>(config, backend, precision)) {
+  impl_->seed = seed;
   impl_->initialise(seed);
 }
 template <typename T>
@@ -1038,6 +1237,15 @@ void BasicSeq2Seq<T>::set_parameters(const std::vector<T>& values) {
 template <typename T>
 std::vector<T> BasicSeq2Seq<T>::gradients() const {
   return impl_->grads.download();
+}
+template <typename T>
+void BasicSeq2Seq<T>::set_dropout_seed(std::uint64_t seed) {
+  impl_->seed = seed;
+}
+template <typename T>
+void BasicSeq2Seq<T>::fix_dropout_masks(std::uint64_t mask_seed) {
+  impl_->masks_fixed = true;
+  impl_->fixed_mask_seed = mask_seed;
 }
 
 template <typename T>

@@ -92,6 +92,7 @@ struct ModelConfig {
   // outputs are [Ts, B, 2H] (forward and reverse directions concatenated), and the decoder
   // starts from its final states through `bridge`.
   bool bidirectional = false;
+  // sum by default: ahead of linear on every seed measured (docs/CHECKPOINT.md).
   BridgeKind bridge = BridgeKind::sum;
 
   // Dropout probability in [0, 1) between stacked layers (as torch.nn.LSTM(dropout=p)) and on

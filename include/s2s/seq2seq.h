@@ -59,6 +59,17 @@ class BasicSeq2Seq {
   void set_parameters(const std::vector<T>& values);
   // The gradients left by the last forward_backward / train_step, flat, same layout.
   std::vector<T> gradients() const;
+  // For gradient checks of a model with dropout: from now on every forward pass (loss,
+  // evaluate and forward_backward alike) applies the same dropout masks, drawn from mask_seed
+  // (for batches of one shape), so that finite differences see the function whose gradient
+  // forward_backward computes. Without it, dropout applies only when training and draws new
+  // masks each optimizer step from (seed, step).
+  void fix_dropout_masks(std::uint64_t mask_seed);
+  // The seed that training's dropout masks are drawn from, with the optimizer step: the
+  // constructor's seed unless set here. A resumed run sets the seed it trained with (a model
+  // rebuilt from a checkpoint starts with seed 0) so that it draws the masks an uninterrupted
+  // run would.
+  void set_dropout_seed(std::uint64_t seed);
 
   // Forward pass and mean loss; no gradients. Throws Error if the batch does not fit the model.
   double loss(const Batch& batch);
