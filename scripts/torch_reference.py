@@ -245,8 +245,6 @@ def main():
         if key not in metadata:
             fail(f"{args.checkpoint}: no '{key}' in the metadata (not an s2s checkpoint?)")
     config = json.loads(metadata["config"])
-    if config.get("bidirectional"):
-        fail("bidirectional encoders are not supported yet")
     if config["output"] != "tokens":
         fail("only models with token outputs are supported")
     source_symbols = json.loads(metadata["source_vocab"])
