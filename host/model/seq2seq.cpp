@@ -954,7 +954,7 @@ int BasicSeq2Seq<T>::step_start(const Batch& batch, int copies, int max_length) 
                                " (allowed: 1 or more, or 0 for the model's limit)");
   if (c.mode == DecoderMode::repeat) max_length = std::min(max_length, c.max_target_length);
   impl_->prepare(batch, false);
-  impl_->step_start(copies, max_length);
+  impl_->step_start(copies, max_length, batch.source_lengths);
   return max_length;
 }
 template <typename T>
