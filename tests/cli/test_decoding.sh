@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # predict's decoders through the tool: beam search (beam 1 = greedy, n-best lines and their
 # order), sampling (reproducible for a seed, top-k 1 = greedy), --attention-map on a model
-# without attention, and each bad decoding flag as an error that leaves nothing behind.
+# without attention, eval --beam-size, and each bad decoding flag as an error that leaves
+# nothing behind.
 # Usage: test_decoding.sh PATH/TO/s2s     (ctest runs it as `cli_decoding`; one tiny model, ~5 s)
 set -uo pipefail
 
@@ -79,6 +80,13 @@ for seed in 1 2 3 4 5 6; do
 done
 [[ $differ -eq 1 ]] && pass "sampling: other seeds give other samples" ||
   fail "sampling: six seeds at temperature 3 all gave '$s1'"
+
+"$s2s" eval --model "$model" --task addition --size 100 --beam-size 3 >eval.txt 2>stderr.txt &&
+  grep -q "^beam exact match .*(.*/100, beam size 3, length penalty 0)" eval.txt &&
+  pass "eval --beam-size 3: beam search's exact match beside greedy's" ||
+  fail "eval --beam-size 3: $(cat eval.txt stderr.txt)"
+expect_error "eval --beam-size 0" "beam size is 0" \
+  "$s2s" eval --model "$model" --task addition --size 10 --beam-size 0
 
 expect_error "--beam-size 0" "beam size is 0" "$s2s" predict --model "$model" --beam-size 0 1+1
 expect_error "--beam-size 5000" "allowed: 1 to 1024" \
