@@ -1,18 +1,19 @@
 # The dependencies from a folder written by scripts/gpu-bundle.sh (S2S_DEPS_DIR) instead of the
 # system's packages, for a machine that has CUDA, CMake and a compiler but no Debian dev
 # packages and no network (the GPU machine). The same imported targets find_package() gives:
-# BLAS::BLAS, fmt::fmt, CLI11::CLI11, nlohmann_json::nlohmann_json, GTest::gtest(_main),
+# BLAS::BLAS, fmt::fmt, CLI11::CLI11, nlohmann_json::nlohmann_json, PNG::PNG, GTest::gtest(_main),
 # benchmark::benchmark. Layout of S2S_DEPS_DIR:
 #   include/   gtest/ gmock/ benchmark/ CLI/ nlohmann/ fmt/ cblas.h openblas_config.h ...
 #   lib/       libopenblas_gemm.a (OpenBLAS' objects that cblas_sgemm/dgemm need), libgtest.a,
-#              libgtest_main.a, libfmt.so.9, libbenchmark.so.1debian (shared: Debian ships no
+#              libgtest_main.a, libpng16.a, libz.a, libfmt.so.9, libbenchmark.so.1debian (shared: Debian ships no
 #              static copy; found at run time through the build tree's RPATH)
 include_guard(GLOBAL)
 find_package(Threads REQUIRED)
 
 set(_deps "${S2S_DEPS_DIR}")
 foreach(required include/cblas.h include/fmt/core.h include/CLI/CLI.hpp
-                 include/nlohmann/json.hpp lib/libopenblas_gemm.a lib/libfmt.so.9)
+                 include/nlohmann/json.hpp include/png.h lib/libopenblas_gemm.a lib/libfmt.so.9
+                 lib/libpng16.a lib/libz.a)
   if(NOT EXISTS "${_deps}/${required}")
     message(FATAL_ERROR "S2S_DEPS_DIR=${_deps} has no ${required}: give the deps/ folder of a "
                         "bundle written by scripts/gpu-bundle.sh")
@@ -33,6 +34,12 @@ set_target_properties(fmt::fmt PROPERTIES
   IMPORTED_SONAME "libfmt.so.9"
   INTERFACE_INCLUDE_DIRECTORIES "${_deps}/include"
   INTERFACE_COMPILE_DEFINITIONS "FMT_SHARED")
+
+add_library(PNG::PNG STATIC IMPORTED)
+set_target_properties(PNG::PNG PROPERTIES
+  IMPORTED_LOCATION "${_deps}/lib/libpng16.a"
+  INTERFACE_INCLUDE_DIRECTORIES "${_deps}/include"
+  INTERFACE_LINK_LIBRARIES "${_deps}/lib/libz.a;m")
 
 add_library(CLI11::CLI11 INTERFACE IMPORTED)
 set_target_properties(CLI11::CLI11 PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${_deps}/include")

@@ -45,11 +45,20 @@ for header in cblas.h openblas_config.h; do
   need "$multiarch/$header" "OpenBLAS' $header"
   cp -L "$multiarch/$header" "$out/deps/include/"
 done
+# libpng (the tool's attention heat maps) and the zlib it compresses with.
+for header in png.h pngconf.h pnglibconf.h zlib.h zconf.h; do
+  need "$inc/$header" "the header $header (libpng-dev, zlib1g-dev)"
+  cp -L "$inc/$header" "$out/deps/include/"
+done
 
 # ---- libraries ----------------------------------------------------------------------------------
 lib="/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)"
 for archive in libgtest.a libgtest_main.a; do
   need "$lib/$archive" "GoogleTest"
+  cp -L "$lib/$archive" "$out/deps/lib/"
+done
+for archive in libpng16.a libz.a; do
+  need "$lib/$archive" "libpng and zlib (static)"
   cp -L "$lib/$archive" "$out/deps/lib/"
 done
 # Debian ships fmt and Google Benchmark as shared libraries only: copied under their sonames.

@@ -11,7 +11,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev nlohmann-json3-dev libfmt-dev libopenblas-dev
+  libcli11-dev nlohmann-json3-dev libfmt-dev libopenblas-dev libpng-dev
   python3 python3-pip
   openmpi-bin libopenmpi-dev
   clang-14 libclang-rt-14-dev

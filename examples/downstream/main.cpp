@@ -10,6 +10,7 @@
 #include "s2s/batch.h"
 #include "s2s/communicator.h"
 #include "s2s/config.h"
+#include "s2s/decoding.h"
 #include "s2s/error.h"
 #include "s2s/optimizer.h"
 #include "s2s/random.h"
@@ -91,6 +92,15 @@ int run() {
   for (std::size_t i = 0; i < examples.size(); ++i)
     std::printf("  %-6s -> %-6s %s\n", text(examples[i]).c_str(), text(predictions[i]).c_str(),
                 predictions[i] == examples[i] ? "ok" : "");
+
+  // Beam search (include/s2s/decoding.h): the two best outputs of 3 beams, with their scores.
+  s2s::DecodeOptions beam;
+  beam.beam_size = 3;
+  beam.n_best = 2;
+  const auto found = s2s::beam_search(model, s2s::make_token_batch({examples[0]}, {}), beam);
+  for (const auto& h : found[0])
+    std::printf("  beam: %-6s -> %-6s log-probability %.4f\n", text(examples[0]).c_str(),
+                text(h.tokens).c_str(), h.score);
 
   const bool learned = final_loss < kRequiredFraction * first_loss;
   std::printf("held-out loss %.4f -> %.4f (%.0f%% of the first; required below %.0f%%): %s\n",

@@ -1,5 +1,5 @@
 // `s2s eval`: a checkpoint's loss, token accuracy and exact-match accuracy on a task's examples
-// or a pair file, with a table by target length.
+// or a pair file, with a table by target length; with --beam-size, beam search's exact match too.
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/data_spec.h"
 #include "s2s/checkpoint.h"
+#include "s2s/decoding.h"
 #include "s2s/error.h"
 #include "s2s/trainer.h"
 
@@ -17,18 +18,37 @@ namespace s2s::cli {
 namespace {
 constexpr int kDefaultEvalSize = 1000;
 
+// Outputs of beam search (its best per example) equal to their targets.
+std::int64_t beam_exact(Seq2Seq& model, const SequenceData& data, const DecodeOptions& options,
+                        int batch_size) {
+  std::vector<std::size_t> order(data.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  // Each example decodes beam_size rows: batches shrink to keep the same number of rows.
+  const auto per_batch = static_cast<std::size_t>(std::max(1, batch_size / options.beam_size));
+  std::int64_t exact = 0;
+  for (std::size_t begin = 0; begin < order.size(); begin += per_batch) {
+    const std::size_t end = std::min(order.size(), begin + per_batch);
+    const auto found = beam_search(model, make_batch(data, order, begin, end), options);
+    for (std::size_t k = 0; k < found.size(); ++k)
+      exact += !found[k].empty() && found[k][0].tokens == data.targets[begin + k];
+  }
+  return exact;
+}
+
 struct EvalArgs {
   std::string model, task, data, device = "auto", precision = "fp32";
   int digits = 0, max_dashes = 0, size = 0, batch_size = 256;
   bool reverse = false;
   bool held_out = false;
   std::uint64_t seed = 0;
+  DecodeOptions beam;
   CLI::Option *task_opt = nullptr, *data_opt = nullptr, *digits_opt = nullptr,
               *reverse_opt = nullptr, *dashes_opt = nullptr, *size_opt = nullptr,
               *seed_opt = nullptr;
 };
 
 int run_eval(EvalArgs& a) {
+  a.beam.validate();
   require((a.task_opt->count() > 0) + (a.data_opt->count() > 0) + (a.held_out ? 1 : 0) == 1,
           "give exactly one of --task, --data and --held-out");
   if (a.data_opt->count())
@@ -110,6 +130,12 @@ int run_eval(EvalArgs& a) {
              r.accuracy(), r.correct_tokens, r.total_tokens);
   fmt::print("exact match     {:.4f} ({}/{}, greedy decoding)\n", r.exact_match(), r.exact,
              r.examples);
+  if (a.beam.beam_size > 1) {
+    const std::int64_t exact = beam_exact(model, data, a.beam, a.batch_size);
+    fmt::print("beam exact match {:.4f} ({}/{}, beam size {}, length penalty {})\n",
+               static_cast<double>(exact) / static_cast<double>(data.size()), exact, data.size(),
+               a.beam.beam_size, a.beam.length_penalty);
+  }
   fmt::print("\nby target length:\n  {:>6}  {:>8}  {:>14}  {:>11}\n", "length", "examples",
              "token accuracy", "exact match");
   for (const auto& [length, row] : r.by_length)
@@ -146,6 +172,13 @@ Subcommand add_eval_command(CLI::App& parent) {
   app->add_flag("--held-out", a.held_out,
                 "Evaluate on the model's own validation split (regenerated from its checkpoint; "
                 "--size N: its first N)");
+  app->add_option("--beam-size", a.beam.beam_size,
+                  "Also report the exact match of beam search with this many beams "
+                  "(docs/DECODING.md; 1: greedy only)")
+      ->capture_default_str();
+  app->add_option("--length-penalty", a.beam.length_penalty,
+                  "Beam search ranks outputs by score / length^A")
+      ->capture_default_str();
   app->add_option("--batch-size", a.batch_size, "Examples per batch")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();

@@ -1,6 +1,7 @@
 // Checking output paths up front, and the per-epoch metrics log.
 #include "cli/output_files.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -35,6 +36,53 @@ void check_writable_file(const std::string& path, const std::string& flag) {
                 "': " + std::strerror(errno));
   ::close(fd);
   ::unlink(probe.c_str());
+}
+
+void write_files_atomically(const std::vector<std::pair<std::string, std::string>>& files,
+                            const std::string& flag) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> temporaries;
+  const auto clean_up = [&] {
+    for (const auto& t : temporaries) ::unlink(t.c_str());
+  };
+  for (const auto& [path, bytes] : files) {
+    const fs::path p(path);
+    const fs::path folder = p.has_parent_path() ? p.parent_path() : fs::path(".");
+    std::string temporary = (folder / ("." + p.filename().string() + ".tmp-XXXXXX")).string();
+    const int fd = ::mkstemp(temporary.data());
+    if (fd < 0) {
+      const int err = errno;
+      clean_up();
+      throw Error(flag + " " + path + ": cannot create a file in '" + folder.string() +
+                  "': " + std::strerror(err));
+    }
+    temporaries.push_back(temporary);
+    std::size_t done = 0;
+    int err = 0;
+    while (done < bytes.size() && err == 0) {
+      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) err = errno;
+      else done += static_cast<std::size_t>(n);
+    }
+    if (err == 0 && ::fsync(fd) != 0) err = errno;
+    if (::close(fd) != 0 && err == 0) err = errno;
+    // mkstemp makes the file private (0600); an output file gets the usual 0644.
+    if (err == 0 && ::chmod(temporary.c_str(), 0644) != 0) err = errno;
+    if (err != 0) {
+      clean_up();
+      throw Error(flag + " " + path + ": writing failed: " + std::strerror(err));
+    }
+  }
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    if (::rename(temporaries[i].c_str(), files[i].first.c_str()) != 0) {
+      const int err = errno;
+      // The files renamed so far are complete; the rest are removed.
+      for (std::size_t j = i; j < temporaries.size(); ++j) ::unlink(temporaries[j].c_str());
+      throw Error(flag + " " + files[i].first + ": renaming its temporary file failed: " +
+                  std::strerror(err));
+    }
+  }
 }
 
 void write_stdout(const std::string& text) {

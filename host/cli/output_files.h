@@ -5,6 +5,7 @@
 #include <fstream>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -16,6 +17,13 @@ namespace s2s::cli {
 // folder exists, is a folder, and accepts a new file (probed with a temporary file that is
 // removed at once); the path itself must not be a folder.
 void check_writable_file(const std::string& path, const std::string& flag);
+
+// Writes each (path, bytes) so that no file is ever seen half-written: every file goes to a
+// temporary beside its path first (created with mkstemp, written, flushed with fsync), and only
+// when all of them are complete are they renamed over their paths. On failure the temporaries
+// are removed, no path has been touched, and Error names the flag, the path and the reason.
+void write_files_atomically(const std::vector<std::pair<std::string, std::string>>& files,
+                            const std::string& flag);
 
 // Writes text to stdout and flushes it; throws Error "writing to standard output failed: <why>"
 // when it does not all arrive (a full disk, an I/O error, a pipe closed with SIGPIPE ignored).

@@ -124,6 +124,12 @@ class CpuOps final : public Ops<T> {
     cpu::argmax_cpu<T>(logits, n, vocab, out);
   }
 
+  void beam_candidates(const T* log_probs, const T* beam_scores, int batch, int beams, int vocab,
+                       int count, T* scores_out, std::int32_t* ids_out) override {
+    cpu::beam_candidates_cpu<T>(log_probs, beam_scores, batch, beams, vocab, count, scores_out,
+                                ids_out);
+  }
+
   void repeat_forward(const T* x, int seq_len, int batch, int width, T* out) override {
     cpu::repeat_forward_cpu<T>(x, seq_len, batch, width, out);
   }

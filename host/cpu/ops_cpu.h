@@ -124,4 +124,9 @@ template <typename T>
 void adam_step_cpu(T* params, const T* grads, T* m, T* v, std::size_t n, T lr, T beta1, T beta2,
                    T eps, std::int64_t step);
 
+// host/cpu/beam_cpu.cpp
+template <typename T>
+void beam_candidates_cpu(const T* log_probs, const T* beam_scores, int batch, int beams,
+                         int vocab, int count, T* scores_out, std::int32_t* ids_out);
+
 }  // namespace s2s::cpu

@@ -1187,6 +1187,8 @@ struct BasicSeq2Seq<T>::Impl {
     }
     return result;
   }
+
+#include "model/step_decoding.inc"
 };
 
 template <typename T>
@@ -1379,6 +1381,53 @@ std::vector<std::vector<double>> BasicSeq2Seq<T>::predict_features(const Batch& 
       for (int f = 0; f < F; ++f)
         result[b].push_back(values[(static_cast<std::size_t>(t) * B + b) * F + f]);
   return result;
+}
+
+// ---- step-by-step decoding (host/model/step_decoder.h) --------------------------------------
+
+template <typename T>
+Ops<T>& BasicSeq2Seq<T>::step_ops() {
+  return *impl_->ops;
+}
+template <typename T>
+int BasicSeq2Seq<T>::step_start(const Batch& batch, int copies, int max_length) {
+  const FlushDenormals flush;
+  const ModelConfig& c = impl_->config;
+  require(c.output == OutputKind::tokens,
+          "step decoding: this model outputs features (decoding searches over tokens)");
+  require(copies >= 1, "step decoding: copies is " + std::to_string(copies) + " (allowed: 1 or more)");
+  if (max_length == 0) max_length = c.max_target_length;
+  require(max_length >= 1, "step decoding: max_length is " + std::to_string(max_length) +
+                               " (allowed: 1 or more, or 0 for the model's limit)");
+  if (c.mode == DecoderMode::repeat) max_length = std::min(max_length, c.max_target_length);
+  impl_->prepare(batch, false);
+  impl_->step_start(copies, max_length, batch.source_lengths);
+  return max_length;
+}
+template <typename T>
+const T* BasicSeq2Seq<T>::step_forward(const std::vector<std::int32_t>& tokens) {
+  const FlushDenormals flush;
+  require(static_cast<int>(tokens.size()) == impl_->step_rows,
+          "step decoding: " + std::to_string(tokens.size()) + " tokens for " +
+              std::to_string(impl_->step_rows) + " rows");
+  for (std::size_t r = 0; r < tokens.size(); ++r)
+    if (tokens[r] < 0 || tokens[r] >= impl_->config.target_vocab_size)
+      throw Error("step decoding: token " + std::to_string(tokens[r]) + " of row " +
+                  std::to_string(r) + " is outside the target vocabulary (allowed: 0 to " +
+                  std::to_string(impl_->config.target_vocab_size - 1) + ")");
+  return impl_->step_forward(tokens);
+}
+template <typename T>
+const T* BasicSeq2Seq<T>::step_logits() const {
+  return impl_->step_logits.data();
+}
+template <typename T>
+void BasicSeq2Seq<T>::step_reorder(const std::vector<std::int32_t>& parents) {
+  impl_->step_reorder(parents);
+}
+template <typename T>
+std::vector<T> BasicSeq2Seq<T>::step_attention() {
+  return impl_->step_attention();
 }
 
 template class BasicSeq2Seq<float>;

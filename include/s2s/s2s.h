@@ -6,6 +6,7 @@
 #include "s2s/buffer.h"
 #include "s2s/communicator.h"
 #include "s2s/config.h"
+#include "s2s/decoding.h"
 #include "s2s/error.h"
 #include "s2s/optimizer.h"
 #include "s2s/random.h"

@@ -107,6 +107,16 @@ class BasicSeq2Seq {
   std::vector<std::vector<double>> predict_features(const Batch& batch, int steps);
 
  private:
+  // Step-by-step decoding over batch_size x copies rows, for host/decode/ through
+  // StepDecoder (host/model/step_decoder.h, which documents each call).
+  template <typename> friend class StepDecoder;
+  Ops<T>& step_ops();
+  int step_start(const Batch& batch, int copies, int max_length);
+  const T* step_forward(const std::vector<std::int32_t>& tokens);
+  const T* step_logits() const;
+  void step_reorder(const std::vector<std::int32_t>& parents);
+  std::vector<T> step_attention();
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
