@@ -114,6 +114,9 @@ struct ModelCase {
   DecoderMode mode;
   InputKind input;
   int layers;
+  AttentionKind attention = AttentionKind::none;
+  bool input_feed = false;
+  bool bidirectional = false;
 };
 std::string case_name(const testing::TestParamInfo<ModelCase>& info) { return info.param.name; }
 void PrintTo(const ModelCase& c, std::ostream* os) { *os << c.name; }
@@ -123,6 +126,14 @@ const std::vector<ModelCase> kModelCases{
     {"gru_onehot_2", CellType::gru, DecoderMode::teacher_forcing, InputKind::one_hot, 2},
     {"tanh_embedding_2", CellType::rnn, DecoderMode::teacher_forcing, InputKind::embedding, 2},
     {"lstm_repeat_1", CellType::lstm, DecoderMode::repeat, InputKind::one_hot, 1},
+    // Attention: the step decoder binds it to the beam's expanded encoder outputs, and with
+    // input feeding the fed h~ rows follow the beam's reordering.
+    {"lstm_general_feed_bidirectional", CellType::lstm, DecoderMode::teacher_forcing,
+     InputKind::embedding, 1, AttentionKind::general, true, true},
+    {"gru_additive_onehot_2", CellType::gru, DecoderMode::teacher_forcing, InputKind::one_hot, 2,
+     AttentionKind::additive},
+    {"tanh_dot_feed_onehot_1", CellType::rnn, DecoderMode::teacher_forcing, InputKind::one_hot,
+     1, AttentionKind::dot, true},
 };
 
 // target_vocab_size 5: the three special tokens and two symbols.
@@ -138,6 +149,9 @@ ModelConfig tiny_config(const ModelCase& c, int max_length) {
   config.source_vocab_size = 6;
   config.target_vocab_size = 5;
   config.max_target_length = max_length;
+  config.attention = c.attention;
+  config.input_feed = c.input_feed;
+  config.bidirectional = c.bidirectional;
   return config;
 }
 
@@ -223,7 +237,7 @@ TEST_P(BeamSearch, MatchesExhaustiveSearchWhenTheBeamHoldsEverything) {
   const ModelConfig config = tiny_config(GetParam(), max_length);
   Rng rng(21);
   int differs_from_greedy = 0;
-  for (std::uint64_t seed : {1, 2, 3}) {
+  for (std::uint64_t seed : {1, 2, 3, 4, 5}) {
     BasicSeq2Seq<double> model = peaked_model<double>(config, seed, 3.0);
     const auto sources = random_sources(2, rng);
     const Batch batch = make_token_batch(sources, {});
@@ -423,6 +437,43 @@ TEST(DecodeOptions, BadValuesSayWhatIsAllowed) {
   EXPECT_ERROR_WITH(with([](DecodeOptions& o) { o.max_length = -1; }).validate(),
                     "max_length is -1");
   EXPECT_NO_THROW(with([](DecodeOptions& o) { o.beam_size = 3; o.n_best = 3; }).validate());
+}
+
+// Attention maps: each step's weights cover the source's real positions only and sum to 1, and
+// beam size 1 keeps the same weights as greedy decoding.
+TEST(DecodeAttention, WeightsPerStepAreDistributionsOverTheSource) {
+  for (const ModelCase& c : kModelCases) {
+    if (c.attention == AttentionKind::none) continue;
+    SCOPED_TRACE(c.name);
+    const ModelConfig config = tiny_config(c, 6);
+    Seq2Seq model = peaked_model<float>(config, 11, 2.0);
+    const Batch batch = make_token_batch({{3, 4, 5, 3}, {4}, {5, 5}}, {});
+    DecodeOptions options;
+    options.attention = true;
+    const std::vector<Hypothesis> greedy = greedy_decode(model, batch, options);
+    options.beam_size = 1;
+    const auto beam = beam_search(model, batch, options);
+    ASSERT_EQ(greedy.size(), 3u);
+    for (int b = 0; b < 3; ++b) {
+      const Hypothesis& g = greedy[b];
+      ASSERT_EQ(static_cast<int>(g.attention.size()), g.length) << b;
+      for (const auto& row : g.attention) {
+        ASSERT_EQ(static_cast<int>(row.size()), batch.source_lengths[b]);
+        double sum = 0;
+        for (double w : row) {
+          EXPECT_GE(w, 0.0);
+          sum += w;
+        }
+        EXPECT_NEAR(sum, 1.0, 1e-5);
+      }
+      ASSERT_EQ(beam[b].size(), 1u);
+      EXPECT_EQ(beam[b][0].tokens, g.tokens);
+      ASSERT_EQ(beam[b][0].attention.size(), g.attention.size());
+      for (std::size_t t = 0; t < g.attention.size(); ++t)
+        for (std::size_t s = 0; s < g.attention[t].size(); ++s)
+          EXPECT_NEAR(beam[b][0].attention[t][s], g.attention[t][s], 1e-6) << t << "," << s;
+    }
+  }
 }
 
 TEST(DecodeOptions, AttentionWeightsNeedAModelWithAttention) {

@@ -12,8 +12,9 @@
 
 namespace s2s {
 
-// Largest beam: a batch decodes batch_size x beam_size rows at once.
-constexpr int kMaxBeamSize = 1024;
+// Largest beam: a batch decodes batch_size x beam_size rows at once, and each step ranks
+// 2 x beam_size candidates per source, which the CUDA kernel selects in one block (at most 1,024).
+constexpr int kMaxBeamSize = 512;
 
 // One decoded output.
 struct Hypothesis {

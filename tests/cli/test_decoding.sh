@@ -89,7 +89,7 @@ expect_error "eval --beam-size 0" "beam size is 0" \
   "$s2s" eval --model "$model" --task addition --size 10 --beam-size 0
 
 expect_error "--beam-size 0" "beam size is 0" "$s2s" predict --model "$model" --beam-size 0 1+1
-expect_error "--beam-size 5000" "allowed: 1 to 1024" \
+expect_error "--beam-size 5000" "allowed: 1 to 512" \
   "$s2s" predict --model "$model" --beam-size 5000 1+1
 expect_error "--n-best above the beam" "n-best is 3 with beam size 2" \
   "$s2s" predict --model "$model" --beam-size 2 --n-best 3 1+1
@@ -105,6 +105,33 @@ expect_error "sampling with a beam" "cannot be combined with --beam-size" \
   "$s2s" predict --model "$model" --temperature 0.5 --beam-size 3 1+1
 expect_error "--attention-map without attention" "this model has no attention" \
   "$s2s" predict --model "$model" --attention-map out/map.png 1+1
+
+# A model with attention (input feeding, bidirectional encoder): beam 1 is greedy, and
+# --attention-map writes one PNG per input and the weights, each step's a distribution over the
+# input's characters.
+"$s2s" train --task reverse --digits 6 --size 600 --epochs 2 --hidden 16 --attention general \
+  --input-feed --bidirectional --samples 0 --out run/a.safetensors >/dev/null 2>train.txt ||
+  { fail "train with attention: $(cat train.txt)"; exit 1; }
+attention_greedy="$("$s2s" predict --model run/a.safetensors 123 45678)"
+[[ "$("$s2s" predict --model run/a.safetensors --beam-size 1 123 45678)" == "$attention_greedy" ]] &&
+  pass "attention: beam 1 prints greedy output" || fail "attention: beam 1 differs from greedy"
+rm -rf maps && mkdir maps
+if "$s2s" predict --model run/a.safetensors --attention-map maps/m 123 45678 >maps.txt 2>&1 &&
+  [[ -s maps/m-1.png && -s maps/m-2.png && -s maps/m.json ]] &&
+  python3 - maps/m.json <<'CHECK'
+import json, sys
+examples = json.load(open(sys.argv[1]))["examples"]
+assert [len(e["source"]) for e in examples] == [3, 5], examples
+for e in examples:
+    assert len(e["weights"]) == len(e["output"]), e
+    for row in e["weights"]:
+        assert len(row) == len(e["source"]) and abs(sum(row) - 1) < 1e-4, row
+CHECK
+then
+  pass "attention: --attention-map writes a PNG per input and the weights"
+else
+  fail "attention: --attention-map: $(cat maps.txt) $(ls maps)"
+fi
 
 printf '\n%d checks, %d failed\n' "$checks" "$failures"
 [[ $failures -eq 0 ]]
