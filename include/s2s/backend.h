@@ -20,7 +20,6 @@
 #include <vector>
 
 #include "s2s/config.h"
-#include "s2s/error.h"
 
 namespace s2s {
 
@@ -222,119 +221,80 @@ class Ops {
   // Shapes: query [Tq, B, D] (decoder side), keys and values [Ts, B, D] (encoder outputs),
   // scores and weights [B, Tq, Ts] (batch-major: one [Tq, Ts] matrix per sequence, the form of
   // a strided batched GEMM), source_lengths [B] in [1, Ts].
-  //
-  // The ops below have default bodies that throw Error naming the op and the backend, until a
-  // backend implements them (host/cpu/ and host/cuda/ both must).
-  // TODO(merge): pure virtual once both backends have them all.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
 
   // scores[b, q, s] = sum_d query[q, b, d] * keys[s, b, d].
   virtual void attention_scores(const T* query, const T* keys, int query_len, int source_len,
-                                int batch, int width, T* scores) {
-    unsupported("attention_scores");
-  }
+                                int batch, int width, T* scores) = 0;
   // dscores [B, Tq, Ts]; dquery [Tq, B, D] and dkeys [Ts, B, D] accumulated per mode, each
   // nullable (not wanted).
   virtual void attention_scores_backward(const T* query, const T* keys, const T* dscores,
                                          int query_len, int source_len, int batch, int width,
-                                         T* dquery, T* dkeys, GradMode mode) {
-    unsupported("attention_scores_backward");
-  }
+                                         T* dquery, T* dkeys, GradMode mode) = 0;
   // Bahdanau's score on projected inputs: scores[b, q, s] = sum_a v[a] *
   // tanh(query[q, b, a] + keys[s, b, a]); query [Tq, B, A], keys [Ts, B, A], v [A].
   virtual void additive_scores(const T* query, const T* keys, const T* v, int query_len,
-                               int source_len, int batch, int width, T* scores) {
-    unsupported("additive_scores");
-  }
+                               int source_len, int batch, int width, T* scores) = 0;
   // dquery [Tq, B, A], dkeys [Ts, B, A], dv [A]: accumulated per mode, each nullable.
   virtual void additive_scores_backward(const T* query, const T* keys, const T* v,
                                         const T* dscores, int query_len, int source_len,
                                         int batch, int width, T* dquery, T* dkeys, T* dv,
-                                        GradMode mode) {
-    unsupported("additive_scores_backward");
-  }
+                                        GradMode mode) = 0;
   // weights[b, q, :] = softmax over s < source_lengths[b] of scores[b, q, :]; weight 0 at the
   // padded positions s >= source_lengths[b] (whatever their scores, NaN included).
   virtual void masked_softmax(const T* scores, const std::int32_t* source_lengths,
-                              int query_len, int source_len, int batch, T* weights) {
-    unsupported("masked_softmax");
-  }
+                              int query_len, int source_len, int batch, T* weights) = 0;
   // dscores = weights * (dweights - sum_s weights * dweights), overwritten (0 at padded s).
   virtual void masked_softmax_backward(const T* weights, const T* dweights,
                                        const std::int32_t* source_lengths, int query_len,
-                                       int source_len, int batch, T* dscores) {
-    unsupported("masked_softmax_backward");
-  }
+                                       int source_len, int batch, T* dscores) = 0;
   // context[q, b, d] = sum_s weights[b, q, s] * values[s, b, d]; context [Tq, B, D].
   virtual void attention_context(const T* weights, const T* values, int query_len,
-                                 int source_len, int batch, int width, T* context) {
-    unsupported("attention_context");
-  }
+                                 int source_len, int batch, int width, T* context) = 0;
   // dcontext [Tq, B, D]; dweights [B, Tq, Ts] overwritten, nullable; dvalues [Ts, B, D]
   // accumulated per mode, nullable.
   virtual void attention_context_backward(const T* weights, const T* values, const T* dcontext,
                                           int query_len, int source_len, int batch, int width,
-                                          T* dweights, T* dvalues, GradMode mode) {
-    unsupported("attention_context_backward");
-  }
+                                          T* dweights, T* dvalues, GradMode mode) = 0;
 
   // ---- elementwise and layout -------------------------------------------------------------------
   // y = tanh(x), n values; y may alias x.
-  virtual void tanh_forward(const T* x, std::size_t n, T* y) { unsupported("tanh_forward"); }
+  virtual void tanh_forward(const T* x, std::size_t n, T* y) = 0;
   // dx = dy * (1 - y^2), overwritten; y is tanh_forward's output; dx may alias dy.
-  virtual void tanh_backward(const T* y, const T* dy, std::size_t n, T* dx) {
-    unsupported("tanh_backward");
-  }
+  virtual void tanh_backward(const T* y, const T* dy, std::size_t n, T* dx) = 0;
   // out[r, :] = [a[r, :], b[r, :]]: a [rows, a_width], b [rows, b_width],
   // out [rows, a_width + b_width].
   virtual void concat_columns(const T* a, const T* b, int rows, int a_width, int b_width,
-                              T* out) {
-    unsupported("concat_columns");
-  }
+                              T* out) = 0;
   // The backward of concat_columns: da [rows, a_width] and db [rows, b_width] take the two
   // column blocks of dout; accumulated per mode, each nullable.
   virtual void split_columns(const T* dout, int rows, int a_width, int b_width, T* da, T* db,
-                             GradMode mode) {
-    unsupported("split_columns");
-  }
+                             GradMode mode) = 0;
   // out = x * mask elementwise, n values (dropout with a mask of 0 and 1/(1-p)); out may alias x.
-  virtual void multiply(const T* x, const T* mask, std::size_t n, T* out) {
-    unsupported("multiply");
-  }
+  virtual void multiply(const T* x, const T* mask, std::size_t n, T* out) = 0;
   // y += x, n values.
-  virtual void accumulate(const T* x, std::size_t n, T* y) { unsupported("accumulate"); }
+  virtual void accumulate(const T* x, std::size_t n, T* y) = 0;
   // Each sequence reversed within its length: out[t, b, :] = x[lengths[b] - 1 - t, b, :] for
   // t < lengths[b], zeros for t >= lengths[b]. x, out [T, B, X], no aliasing; lengths [B] in
   // [1, T]. Its own backward (apply it to the gradient).
   virtual void reverse_sequences(const T* x, const std::int32_t* lengths, int seq_len, int batch,
-                                 int width, T* out) {
-    unsupported("reverse_sequences");
-  }
+                                 int width, T* out) = 0;
   // Rows picked from the middle axis: out[g, r, :] = x[g, index[r], :] for g < groups,
   // r < rows_out; x [groups, rows_in, W], index [rows_out] in [0, rows_in), out
   // [groups, rows_out, W], no aliasing. Beam search reorders states [L, N, H] and expands
   // encoder outputs [Ts, B, D] to [Ts, B*K, D] with it.
   virtual void gather_rows(const T* x, const std::int32_t* index, int groups, int rows_in,
-                           int rows_out, int width, T* out) {
-    unsupported("gather_rows");
-  }
+                           int rows_out, int width, T* out) = 0;
 
   // ---- decoding -----------------------------------------------------------------------------------
   // Row-wise log-softmax of logits [N, V] into out [N, V] (out may alias logits).
-  virtual void log_softmax(const T* logits, int n, int vocab, T* out) {
-    unsupported("log_softmax");
-  }
+  virtual void log_softmax(const T* logits, int n, int vocab, T* out) = 0;
   // One beam-search expansion, on the device: for each source b, the `count` best of its
   // beams * V candidates, candidate (k, v) scoring beam_scores[b*K + k] + log_probs[b*K + k, v],
-  // in descending score order, ties to the lower k * V + v. log_probs [B*K, V];
+  // in descending score order, ties to the lower k * V + v, a NaN score below every number. log_probs [B*K, V];
   // beam_scores [B*K]; scores_out [B, count]; ids_out [B, count] = k * V + v.
   // count <= beams * V.
   virtual void beam_candidates(const T* log_probs, const T* beam_scores, int batch, int beams,
-                               int vocab, int count, T* scores_out, std::int32_t* ids_out) {
-    unsupported("beam_candidates");
-  }
-#pragma GCC diagnostic pop
+                               int vocab, int count, T* scores_out, std::int32_t* ids_out) = 0;
 
   // ---- whole flat buffers ----------------------------------------------------------------------
   // out[0] = sqrt(sum of x[i]^2) (NaN/inf propagate, so it doubles as a finiteness check).
@@ -351,12 +311,6 @@ class Ops {
   // p -= lr * sqrt(1-b2^step)/(1-b1^step) * m / (sqrt(v) + eps). step counts from 1.
   virtual void adam_step(T* params, const T* grads, T* m, T* v, std::size_t n, T lr, T beta1,
                          T beta2, T eps, std::int64_t step) = 0;
-
- protected:
-  // The default body of an op this backend does not have (yet): throws Error saying which.
-  [[noreturn]] void unsupported(const char* op) const {
-    throw Error(std::string("the ") + to_string(kind()) + " backend has no op " + op);
-  }
 };
 
 // The CPU reference backend (host memory, CBLAS GEMMs), for float and double.
