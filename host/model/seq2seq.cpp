@@ -155,7 +155,9 @@ struct BasicSeq2Seq<T>::Impl {
   Buffer<T> src_x, enc_h, enc_c, enc_ws, dec_x, dec_y, dec_h0, dec_c0, dec_ws, out,
       dout, dec_dy, dec_dx, enc_dh, enc_dc, enc_dx, scalars, tgt_features;
 
-  T* dec_out = nullptr;  // what the head read in the last forward(): decoder outputs or h~
+  // The head's input of the last forward(): the decoder's outputs (inside its workspace) or h~,
+  // or their dropped-out copy in dec_dropped.
+  T* dec_out = nullptr;
 
   // Attention (model/attention.h), when the config has it; and its per-batch buffers: h~ and its
   // gradient [Tt, B, H], the query's gradient; with input feeding the per-step recurrent inputs
@@ -212,25 +214,6 @@ struct BasicSeq2Seq<T>::Impl {
   T* param(const std::string& name) { return params.data() + info(name).offset; }
   T* grad(const std::string& name) { return grads.data() + info(name).offset; }
 
-  std::vector<RnnLayerWeights<T>> rnn_weights(const std::string& prefix) {
-    std::vector<RnnLayerWeights<T>> w(config.layers);
-    for (int k = 0; k < config.layers; ++k) {
-      const std::string l = std::to_string(k);
-      w[k] = {param(prefix + ".weight_ih_l" + l), param(prefix + ".weight_hh_l" + l),
-              param(prefix + ".bias_ih_l" + l), param(prefix + ".bias_hh_l" + l)};
-    }
-    return w;
-  }
-  std::vector<RnnLayerGrads<T>> rnn_grads(const std::string& prefix) {
-    std::vector<RnnLayerGrads<T>> g(config.layers);
-    for (int k = 0; k < config.layers; ++k) {
-      const std::string l = std::to_string(k);
-      g[k] = {grad(prefix + ".weight_ih_l" + l), grad(prefix + ".weight_hh_l" + l),
-              grad(prefix + ".bias_ih_l" + l), grad(prefix + ".bias_hh_l" + l)};
-    }
-    return g;
-  }
-
   // Weights and gradients of every (layer, direction), PyTorch's `_reverse` names for the
   // reverse direction, in LayerStack's order.
   std::vector<RnnLayerWeights<T>> stack_weights(const std::string& prefix, int directions) {
@@ -254,6 +237,12 @@ struct BasicSeq2Seq<T>::Impl {
     return g;
   }
   int encoder_directions() const { return config.bidirectional ? 2 : 1; }
+  std::vector<RnnLayerWeights<T>> rnn_weights(const std::string& prefix) {
+    return stack_weights(prefix, 1);
+  }
+  std::vector<RnnLayerGrads<T>> rnn_grads(const std::string& prefix) {
+    return stack_grads(prefix, 1);
+  }
 
   RnnDims dims(int input_size, int seq_len) const {
     return RnnDims{config.cell, config.layers, input_size, config.hidden_size, seq_len, B};
