@@ -3,8 +3,9 @@
 # run on the CPU, at the same budget (same data, seed, batch size and number of optimizer steps):
 #   for each task (reverse of strings up to 50 characters, pq up to 100 and 300 dashes) and each
 #   variant (plain, attention, bidirectional, both), `s2s train` with validation exact match every
-#   50 steps (its curve), then greedy and beam-search exact match of the trained model on a fresh
-#   test sample (`s2s gen` with another seed) through `s2s predict`.
+#   50 steps (its curve), then greedy and beam-search exact match (length penalty 1, the default,
+#   and 0) of the trained model on a fresh test sample (`s2s gen` with another seed) through
+#   `s2s predict`.
 #
 #   scripts/compare_attention.sh [OUT_DIR]          (default build-exp/results/compare-attention)
 #
@@ -16,7 +17,9 @@
 # TASKS (default "reverse50 pq100 pq300"), VARIANTS (default "plain attention bidirectional
 # both"), ATTENTION (the kind for the attention variants, default general), BEAM (default 5),
 # TEST_SIZE (default 300), THREADS (BLAS threads, default 1), and per task the budget in epochs:
-# REVERSE_EPOCHS (default 12, 10,000 strings), PQ100_EPOCHS (default 2), PQ300_EPOCHS (default 1).
+# REVERSE_EPOCHS (default 8, of 10,000 strings), PQ100_EPOCHS (default 2, of the 10,000 pairs),
+# PQ300_EPOCHS (default 2) of PQ300_SIZE pairs (default 10,000). SKIP_TRAIN=1 decodes again with
+# the models (and training seconds) a previous run left in OUT_DIR.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -53,9 +56,9 @@ data_flags() {
 }
 budget_flags() {
   case "$1" in
-    reverse50) echo "--size 10000 --epochs ${REVERSE_EPOCHS:-12}" ;;
+    reverse50) echo "--size 10000 --epochs ${REVERSE_EPOCHS:-8}" ;;
     pq100) echo "--epochs ${PQ100_EPOCHS:-2}" ;;
-    pq300) echo "--epochs ${PQ300_EPOCHS:-1}" ;;
+    pq300) echo "--size ${PQ300_SIZE:-10000} --epochs ${PQ300_EPOCHS:-2}" ;;
   esac
 }
 variant_flags() {
@@ -68,7 +71,7 @@ variant_flags() {
   esac
 }
 
-printf 'task\tvariant\tsteps\tseconds\tval_exact_match\tgreedy_exact_match\tbeam_exact_match\n' \
+printf 'task\tvariant\tsteps\tseconds\tval_exact_match\tgreedy_exact_match\tbeam_exact_match\tbeam_a0_exact_match\n' \
   >"$OUT_DIR/results.tsv"
 for task in $TASKS; do
   test_file="$OUT_DIR/$task-test.tsv"
@@ -77,21 +80,29 @@ for task in $TASKS; do
   for variant in $VARIANTS; do
     run="$OUT_DIR/$task-$variant"
     mkdir -p "$run"
-    rm -f "$run/run.jsonl"
     echo "+ $task / $variant" >&2
-    start=$(date +%s.%N)
-    # shellcheck disable=SC2046
-    "$S2S" train $(data_flags "$task") $(budget_flags "$task") $(variant_flags "$variant") \
-      --seed 1 --device cpu --eval-every 50 --eval-examples 200 --samples 0 --early-stopping 0 \
-      --metrics "$run/run.jsonl" --out "$run/model.safetensors" >"$run/train.log" 2>&1
-    end=$(date +%s.%N)
+    if [[ "${SKIP_TRAIN:-0}" != 1 ]]; then
+      rm -f "$run/run.jsonl"
+      start=$(date +%s.%N)
+      # shellcheck disable=SC2046
+      "$S2S" train $(data_flags "$task") $(budget_flags "$task") $(variant_flags "$variant") \
+        --seed 1 --device cpu --eval-every 50 --eval-examples 200 --samples 0 --early-stopping 0 \
+        --metrics "$run/run.jsonl" --out "$run/model.safetensors" >"$run/train.log" 2>&1
+      end=$(date +%s.%N)
+      python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" \
+        "$start" "$end" >"$run/seconds"
+    fi
+    [[ -s "$run/model.safetensors" && -s "$run/seconds" ]] ||
+      fail "$run has no trained model (run without SKIP_TRAIN first)"
     "$S2S" predict --model "$run/model.safetensors" --raw --device cpu <"$test_file" \
       >"$run/greedy.txt"
     "$S2S" predict --model "$run/model.safetensors" --raw --device cpu --beam-size "$BEAM" \
       <"$test_file" >"$run/beam.txt"
-    python3 - "$task" "$variant" "$start" "$end" "$run" "$test_file" >>"$OUT_DIR/results.tsv" <<'ROW'
+    "$S2S" predict --model "$run/model.safetensors" --raw --device cpu --beam-size "$BEAM" \
+      --length-penalty 0 <"$test_file" >"$run/beam_a0.txt"
+    python3 - "$task" "$variant" "$run" "$test_file" >>"$OUT_DIR/results.tsv" <<'ROW'
 import json, sys
-task, variant, start, end, run, test_file = sys.argv[1:]
+task, variant, run, test_file = sys.argv[1:]
 rows = [json.loads(l) for l in open(f"{run}/run.jsonl") if l.strip()]
 last = rows[-1]
 targets = [line.rstrip("\n").split("\t", 1)[1] for line in open(test_file) if "\t" in line]
@@ -99,9 +110,10 @@ def exact(path):
     got = [line.rstrip("\n") for line in open(path)]
     assert len(got) == len(targets), f"{path}: {len(got)} predictions for {len(targets)} inputs"
     return sum(g == t for g, t in zip(got, targets)) / len(targets)
-print(f"{task}\t{variant}\t{last['step']}\t{float(end) - float(start):.1f}\t"
+seconds = open(f"{run}/seconds").read().strip()
+print(f"{task}\t{variant}\t{last['step']}\t{seconds}\t"
       f"{last.get('val_exact_match', float('nan')):.4f}\t{exact(f'{run}/greedy.txt'):.4f}\t"
-      f"{exact(f'{run}/beam.txt'):.4f}")
+      f"{exact(f'{run}/beam.txt'):.4f}\t{exact(f'{run}/beam_a0.txt'):.4f}")
 ROW
   done
   if python3 -c 'import matplotlib' 2>/dev/null; then
@@ -134,9 +146,10 @@ done
 python3 - "$OUT_DIR/results.tsv" "$BEAM" <<'TABLE'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
-print(f"| task | variant | steps | seconds | val exact match | greedy exact match | beam {sys.argv[2]} exact match |")
-print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+k = sys.argv[2]
+print(f"| task | variant | steps | seconds | val exact match | greedy | beam {k} | beam {k}, length penalty 0 |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 for r in rows:
     print(f"| {r['task']} | {r['variant']} | {r['steps']} | {r['seconds']} | {r['val_exact_match']} "
-          f"| {r['greedy_exact_match']} | {r['beam_exact_match']} |")
+          f"| {r['greedy_exact_match']} | {r['beam_exact_match']} | {r['beam_a0_exact_match']} |")
 TABLE

@@ -75,6 +75,14 @@ TEST(BadConfig, AttentionBidirectionalAndDropoutCombinations) {
   c.attention = AttentionKind::dot;
   c.bidirectional = true;
   EXPECT_ERROR_WITH(c.validate(), "dot attention", "general or additive");
+  c = token_config();
+  c.attention = AttentionKind::general;
+  c.input_feed = true;
+  c.dropout = 0.2;
+  c.layers = 2;
+  EXPECT_ERROR_WITH(c.validate(), "dropout between the decoder's layers", "input feeding");
+  c.layers = 1;
+  EXPECT_NO_THROW(c.validate());
   for (double p : {-0.1, 1.0, 1.5, std::nan("")}) {
     c = token_config();
     c.dropout = p;

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/layer_stack.h"
+#include "s2s/seq2seq.h"
 #include "s2s/backend.h"
 #include "s2s/buffer.h"
 
@@ -178,6 +179,32 @@ TEST(BidirectionalTorchFixtures, DoubleMatchesPyTorch) {
 
 TEST(BidirectionalTorchFixtures, FloatMatchesPyTorch) {
   for (const char* name : kFixtures) check_fixture<float>(name, kTorchFloatAtol, kTorchFloatRtol);
+}
+
+// What load_state_dict(strict=True) checks, without PyTorch in CI: the tensors PyTorch's own
+// bidirectional module has (the fixture's weights, written from its named_parameters) are
+// exactly a bidirectional s2s encoder's `encoder.rnn.*` tensors, each with as many values.
+TEST(BidirectionalTorchFixtures, EncoderTensorsAreTorchBidirectionalModulesTensors) {
+  for (const char* name : kFixtures) {
+    SCOPED_TRACE(name);
+    const json j = load(name);
+    ModelConfig c;
+    c.cell = cell_of(j.at("cell").get<std::string>());
+    c.layers = j.at("layers").get<int>();
+    c.hidden_size = j.at("hidden_size").get<int>();
+    c.input = InputKind::features;
+    c.source_features = j.at("input_size").get<int>();
+    c.output = OutputKind::tokens;
+    c.target_vocab_size = 5;
+    c.bidirectional = true;
+    std::map<std::string, std::size_t> ours;
+    const std::string prefix = "encoder.rnn.";
+    for (const ParameterInfo& p : parameter_layout(c))
+      if (p.name.rfind(prefix, 0) == 0) ours[p.name.substr(prefix.size())] = p.size();
+    std::map<std::string, std::size_t> torch;
+    for (const auto& [key, values] : j.at("weights").items()) torch[key] = values.size();
+    EXPECT_EQ(ours, torch);
+  }
 }
 
 }  // namespace

@@ -177,7 +177,8 @@ Subcommand add_eval_command(CLI::App& parent) {
                   "(docs/DECODING.md; 1: greedy only)")
       ->capture_default_str();
   app->add_option("--length-penalty", a.beam.length_penalty,
-                  "Beam search ranks outputs by score / length^A")
+                  "Beam search ranks outputs by score / length^A (1: the mean log-probability "
+                  "per step; 0: their sum)")
       ->capture_default_str();
   app->add_option("--batch-size", a.batch_size, "Examples per batch")
       ->check(CLI::Range(1, 1000000))

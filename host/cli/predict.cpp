@@ -210,8 +210,9 @@ Subcommand add_predict_command(CLI::App& parent) {
       ->capture_default_str();
   a.length_penalty =
       app->add_option("--length-penalty", a.decode.length_penalty,
-                      "Beam search ranks finished outputs by score / length^A (0: the sum of "
-                      "log-probabilities; the length counts the end token)")
+                      "Beam search ranks finished outputs by score / length^A (1: the mean "
+                      "log-probability per step; 0: their sum, which favours short outputs; the "
+                      "length counts the end token)")
           ->capture_default_str();
   a.n_best = app->add_option("--n-best", a.decode.n_best,
                              "Print the N best outputs of the beam per input (N <= --beam-size), "

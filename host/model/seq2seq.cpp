@@ -170,6 +170,9 @@ struct BasicSeq2Seq<T>::Impl {
 
   // Bidirectional encoders and dropout between layers run the stacks layer by layer.
   std::uint64_t seed = 0;  // of the dropout masks (set_dropout_seed)
+  // A data-parallel rank draws its own masks for its own shard (rank 0's are a single process's).
+  std::uint64_t mask_rank = 0;
+  static constexpr std::uint64_t kRankSeedStride = 0x632BE59BD9B4E019ULL;
   LayerStack<T> enc_stack, dec_stack;
   Bridge<T> bridge_h, bridge_c;
   Buffer<std::int32_t> src_tokens_reversed;  // one-hot sources for the reverse direction
@@ -503,7 +506,8 @@ struct BasicSeq2Seq<T>::Impl {
     const std::size_t dec_n = between * Tt * B * config.hidden_size;
     const std::size_t head_n = static_cast<std::size_t>(Tt) * B * config.hidden_size;
     const std::vector<T> host = dropout_mask_values<T>(
-        masks_fixed ? fixed_mask_seed : dropout_seed(seed, step), config.dropout,
+        masks_fixed ? fixed_mask_seed : dropout_seed(seed + kRankSeedStride * mask_rank, step),
+        config.dropout,
         enc_n + dec_n + head_n);
     const T* m = upload_as(mem(), dropout_masks, host);
     if (between > 0) {
@@ -983,6 +987,7 @@ struct BasicSeq2Seq<T>::Impl {
     require(has_optimizer, "train_step: no optimizer was set (call set_optimizer first)");
     StepResult r;
     double weight = 0;
+    mask_rank = static_cast<std::uint64_t>(comm.rank());
     if (batch.batch_size > 0) {
       r = forward_backward(batch);
       weight = loss_weight(batch);

@@ -32,10 +32,11 @@ struct DecodeOptions {
   int max_length = 0;            // most steps (0: the model's max_target_length)
   bool attention = false;        // keep each step's attention weights (models with attention)
   // Beam search: beams per source (1: greedy, exactly), outputs kept per source (<= beam_size),
-  // and alpha in score / length^alpha (0: raw sum of log-probabilities; >= 0).
+  // and alpha in score / length^alpha (>= 0; 1, the default, ranks by the mean log-probability
+  // per step as fairseq's lenpen does; 0: the raw sum, which favours short outputs).
   int beam_size = 1;
   int n_best = 1;
-  double length_penalty = 0;
+  double length_penalty = 1;
   // Sampling: softmax(logits / temperature) (> 0), restricted to the top_k most likely tokens
   // (0: all); each source's draws come from Rng(seed, its index), so they do not depend on
   // batching.

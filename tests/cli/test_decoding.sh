@@ -82,7 +82,7 @@ done
   fail "sampling: six seeds at temperature 3 all gave '$s1'"
 
 "$s2s" eval --model "$model" --task addition --size 100 --beam-size 3 >eval.txt 2>stderr.txt &&
-  grep -q "^beam exact match .*(.*/100, beam size 3, length penalty 0)" eval.txt &&
+  grep -q "^beam exact match .*(.*/100, beam size 3, length penalty 1)" eval.txt &&
   pass "eval --beam-size 3: beam search's exact match beside greedy's" ||
   fail "eval --beam-size 3: $(cat eval.txt stderr.txt)"
 expect_error "eval --beam-size 0" "beam size is 0" \
