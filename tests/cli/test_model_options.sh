@@ -7,33 +7,6 @@ set -uo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh" "${1:-}" test_model_options.sh
 
-# expect_error NAME FRAGMENT COMMAND...: non-zero exit, stderr "s2s: error: ...FRAGMENT...",
-# and nothing left in out/.
-expect_error() {
-  local name="$1" fragment="$2"
-  shift 2
-  rm -rf out && mkdir out
-  "$@" >stdout.txt 2>stderr.txt
-  local status=$?
-  local message
-  message="$(cat stderr.txt)"
-  if [[ $status -eq 0 ]]; then
-    fail "$name: exit status 0 (expected an error)"
-  elif [[ "$message" != "s2s: error: "* ]]; then
-    fail "$name: stderr does not start with 's2s: error: ': $message"
-  elif [[ "$message" != *"$fragment"* ]]; then
-    fail "$name: message lacks '$fragment': $message"
-  elif [[ -n "$(ls -A out)" ]]; then
-    fail "$name: left files behind: $(ls -A out | tr '\n' ' ')"
-  else
-    pass "$name (exit $status: ${message#s2s: error: })"
-  fi
-}
-expect_ok() {
-  local name="$1"
-  shift
-  if "$@" >stdout.txt 2>stderr.txt; then pass "$name"; else fail "$name: exit status $? - $(cat stderr.txt)"; fi
-}
 expect_in_stdout() {
   grep -qF -- "$2" stdout.txt && pass "$1" || fail "$1: no '$2' in: $(cat stdout.txt)"
 }
